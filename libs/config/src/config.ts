@@ -1,0 +1,157 @@
+import { ConfigReader, type Env } from './reader.js';
+import { ConfigError } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Connection settings every process needs. */
+export interface ConnectionConfig {
+  databaseUrl: string;
+  redisUrl: string;
+  /** BullMQ key prefix; also prefixes our own Redis locks. Lets tests and stacks share one Redis. */
+  queuePrefix: string;
+  logLevel: LogLevel;
+}
+
+/** When windows become due and how far back a tick catches up. */
+export interface SchedulingConfig {
+  tickMinutes: number;
+  lagSeconds: number;
+  maxCatchupWindows: number;
+}
+
+export interface FetchConfig {
+  timeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+  allowPrivate: boolean;
+  /** Sources of one window fetched at the same time. */
+  sourceConcurrency: number;
+  /** Base URL of the Hacker News Firebase API (configurable so tests can serve it locally). */
+  hackerNewsApiUrl: string;
+}
+
+export interface SchedulerConfig extends ConnectionConfig {
+  scheduling: SchedulingConfig;
+  healthPort: number;
+}
+
+export interface WorkerConfig extends ConnectionConfig {
+  scheduling: SchedulingConfig;
+  fetch: FetchConfig;
+  concurrency: number;
+  pipelineAttempts: number;
+  healthPort: number;
+  /** How long a SIGTERM waits for active runs before handing them back to the queue. */
+  shutdownTimeoutMs: number;
+}
+
+export interface CliConfig extends ConnectionConfig {
+  scheduling: SchedulingConfig;
+  fetch: FetchConfig;
+}
+
+/** Every variable we read, with its default, for `.env.example` and the README. */
+export const DEFAULTS = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/aharadar',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  QUEUE_PREFIX: 'radar',
+  LOG_LEVEL: 'info',
+  SCHEDULER_TICK_MINUTES: 5,
+  SCHEDULER_LAG_SECONDS: 60,
+  SCHEDULER_MAX_CATCHUP_WINDOWS: 6,
+  WORKER_CONCURRENCY: 4,
+  PIPELINE_ATTEMPTS: 5,
+  WORKER_SHUTDOWN_TIMEOUT_MS: 60_000,
+  FETCH_TIMEOUT_MS: 15_000,
+  FETCH_MAX_BYTES: 5 * 1024 * 1024,
+  FETCH_MAX_REDIRECTS: 5,
+  FETCH_ALLOW_PRIVATE: false,
+  FETCH_SOURCE_CONCURRENCY: 8,
+  HN_API_URL: 'https://hacker-news.firebaseio.com/v0',
+  HEALTH_PORT: 8080,
+} as const;
+
+export function readConnectionConfig(env: Env = process.env): ConnectionConfig {
+  const r = new ConfigReader(env);
+  return {
+    databaseUrl: r.url('DATABASE_URL', DEFAULTS.DATABASE_URL, ['postgres', 'postgresql']),
+    redisUrl: r.url('REDIS_URL', DEFAULTS.REDIS_URL, ['redis', 'rediss']),
+    queuePrefix: readQueuePrefix(r),
+    logLevel: r.oneOf('LOG_LEVEL', DEFAULTS.LOG_LEVEL, LOG_LEVELS),
+  };
+}
+
+function readQueuePrefix(r: ConfigReader): string {
+  const prefix = r.string('QUEUE_PREFIX', DEFAULTS.QUEUE_PREFIX);
+  // BullMQ joins key parts with ':'; a prefix with spaces or ':' would make keys ambiguous.
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('QUEUE_PREFIX', `QUEUE_PREFIX must be 1-64 letters, digits, "_", "." or "-", got "${prefix}"`);
+  }
+  return prefix;
+}
+
+export function readSchedulingConfig(env: Env = process.env): SchedulingConfig {
+  const r = new ConfigReader(env);
+  return {
+    // Fractions are allowed so tests can tick every few seconds; 10,080 = one week.
+    tickMinutes: r.number('SCHEDULER_TICK_MINUTES', DEFAULTS.SCHEDULER_TICK_MINUTES, { min: 0.01, max: 10_080 }),
+    lagSeconds: r.number('SCHEDULER_LAG_SECONDS', DEFAULTS.SCHEDULER_LAG_SECONDS, { min: 0, max: 86_400, integer: true }),
+    maxCatchupWindows: r.number('SCHEDULER_MAX_CATCHUP_WINDOWS', DEFAULTS.SCHEDULER_MAX_CATCHUP_WINDOWS, {
+      min: 1,
+      max: 10_000,
+      integer: true,
+    }),
+  };
+}
+
+export function readFetchConfig(env: Env = process.env): FetchConfig {
+  const r = new ConfigReader(env);
+  return {
+    timeoutMs: r.number('FETCH_TIMEOUT_MS', DEFAULTS.FETCH_TIMEOUT_MS, { min: 100, max: 600_000, integer: true }),
+    maxBytes: r.number('FETCH_MAX_BYTES', DEFAULTS.FETCH_MAX_BYTES, { min: 1024, max: 1024 ** 3, integer: true }),
+    maxRedirects: r.number('FETCH_MAX_REDIRECTS', DEFAULTS.FETCH_MAX_REDIRECTS, { min: 0, max: 20, integer: true }),
+    allowPrivate: r.boolean('FETCH_ALLOW_PRIVATE', DEFAULTS.FETCH_ALLOW_PRIVATE),
+    sourceConcurrency: r.number('FETCH_SOURCE_CONCURRENCY', DEFAULTS.FETCH_SOURCE_CONCURRENCY, {
+      min: 1,
+      max: 256,
+      integer: true,
+    }),
+    hackerNewsApiUrl: r.url('HN_API_URL', DEFAULTS.HN_API_URL, ['http', 'https']).replace(/\/+$/, ''),
+  };
+}
+
+function readHealthPort(r: ConfigReader): number {
+  // 0 lets the OS pick a free port (tests); the chosen port is logged at start-up.
+  return r.number('HEALTH_PORT', DEFAULTS.HEALTH_PORT, { min: 0, max: 65_535, integer: true });
+}
+
+export function readSchedulerConfig(env: Env = process.env): SchedulerConfig {
+  return {
+    ...readConnectionConfig(env),
+    scheduling: readSchedulingConfig(env),
+    healthPort: readHealthPort(new ConfigReader(env)),
+  };
+}
+
+export function readWorkerConfig(env: Env = process.env): WorkerConfig {
+  const r = new ConfigReader(env);
+  return {
+    ...readConnectionConfig(env),
+    scheduling: readSchedulingConfig(env),
+    fetch: readFetchConfig(env),
+    concurrency: r.number('WORKER_CONCURRENCY', DEFAULTS.WORKER_CONCURRENCY, { min: 1, max: 1000, integer: true }),
+    pipelineAttempts: r.number('PIPELINE_ATTEMPTS', DEFAULTS.PIPELINE_ATTEMPTS, { min: 1, max: 100, integer: true }),
+    healthPort: readHealthPort(r),
+    shutdownTimeoutMs: r.number('WORKER_SHUTDOWN_TIMEOUT_MS', DEFAULTS.WORKER_SHUTDOWN_TIMEOUT_MS, {
+      min: 0,
+      max: 3_600_000,
+      integer: true,
+    }),
+  };
+}
+
+export function readCliConfig(env: Env = process.env): CliConfig {
+  return { ...readConnectionConfig(env), scheduling: readSchedulingConfig(env), fetch: readFetchConfig(env) };
+}
+

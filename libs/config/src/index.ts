@@ -1,0 +1,3 @@
+export * from './config.js';
+export { ConfigError } from './errors.js';
+export { ConfigReader, redactUrl, type Env } from './reader.js';

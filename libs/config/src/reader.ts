@@ -1,0 +1,101 @@
+import envVar from 'env-var';
+import { ConfigError } from './errors.js';
+
+/** The environment a config is read from: `process.env` in production, a plain object in tests. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A thin wrapper over env-var that turns its errors into {@link ConfigError}s naming the
+ * variable, and adds the range checks our settings need (env-var has only sign checks).
+ */
+export class ConfigReader {
+  private readonly values: Record<string, string>;
+
+  constructor(source: Env) {
+    // Empty strings count as unset, so `FOO=` in a .env file falls back to the default.
+    const cleaned: Record<string, string> = {};
+    for (const [key, value] of Object.entries(source)) {
+      if (value !== undefined && value !== '') cleaned[key] = value;
+    }
+    this.values = cleaned;
+  }
+
+  private get env() {
+    return envVar.from(this.values);
+  }
+
+  string(name: string, fallback: string): string {
+    return this.wrap(name, () => this.env.get(name).default(fallback).asString());
+  }
+
+  url(name: string, fallback: string, protocols: readonly string[]): string {
+    const value = this.string(name, fallback);
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `${name} must be a URL (${protocols.join(' or ')}), got "${redactUrl(value)}"`);
+    }
+    if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+      throw new ConfigError(
+        name,
+        `${name} must use ${protocols.map((p) => `${p}://`).join(' or ')}, got "${redactUrl(value)}"`,
+      );
+    }
+    return value;
+  }
+
+  number(name: string, fallback: number, range: { min: number; max?: number; integer?: boolean }): number {
+    const raw = this.env.get(name).asString();
+    if (raw === undefined) return fallback;
+    const value = Number(raw.trim());
+    const kind = range.integer ? 'an integer' : 'a number';
+    const bounds = range.max === undefined ? `>= ${range.min}` : `between ${range.min} and ${range.max}`;
+    if (
+      raw.trim() === '' ||
+      !Number.isFinite(value) ||
+      (range.integer && !Number.isInteger(value)) ||
+      value < range.min ||
+      (range.max !== undefined && value > range.max)
+    ) {
+      throw new ConfigError(name, `${name} must be ${kind} ${bounds}, got "${raw}"`);
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env.get(name).asString();
+    if (raw === undefined) return fallback;
+    const normalised = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(normalised)) return true;
+    if (['0', 'false', 'no', 'off'].includes(normalised)) return false;
+    throw new ConfigError(name, `${name} must be true or false, got "${raw}"`);
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.string(name, fallback);
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(name, `${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    }
+    return value as T;
+  }
+
+  private wrap<T>(name: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw new ConfigError(name, `${name}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Hides the password of a URL so it can be logged or printed in an error. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+  }
+}

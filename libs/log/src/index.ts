@@ -1,0 +1,1 @@
+export { createLogger, redactSecrets, type Logger, type LoggerFactoryOptions } from './logger.js';
