@@ -70,6 +70,7 @@ export const DEFAULTS = {
   FETCH_SOURCE_CONCURRENCY: 8,
   HN_API_URL: 'https://hacker-news.firebaseio.com/v0',
   HEALTH_PORT: 8080,
+  SCHEDULER_HEALTH_PORT: 8081,
 } as const;
 
 export function readConnectionConfig(env: Env = process.env): ConnectionConfig {
@@ -130,7 +131,7 @@ export function readSchedulerConfig(env: Env = process.env): SchedulerConfig {
   return {
     ...readConnectionConfig(env),
     scheduling: readSchedulingConfig(env),
-    healthPort: readHealthPort(new ConfigReader(env)),
+    healthPort: new ConfigReader(env).number('SCHEDULER_HEALTH_PORT', DEFAULTS.SCHEDULER_HEALTH_PORT, { min: 0, max: 65_535, integer: true }),
   };
 }
 

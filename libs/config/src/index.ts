@@ -1,3 +1,4 @@
 export * from './config.js';
 export { ConfigError } from './errors.js';
 export { ConfigReader, redactUrl, type Env } from './reader.js';
+export { loadConfigOrExit } from './load.js';

@@ -1,0 +1,38 @@
+import { loadConfigOrExit, readSchedulerConfig } from '@aharadar/config';
+import { createLogger, exitOnStartupError, onShutdownSignal, startHealthServer } from '@aharadar/log';
+import { createQueues, createRedis } from '@aharadar/queue';
+import { startTickKeeper } from './keeper.js';
+
+const config = loadConfigOrExit('scheduler', readSchedulerConfig);
+const log = createLogger({ service: 'scheduler', level: config.logLevel });
+
+async function main(): Promise<void> {
+  const redis = createRedis(config.redisUrl, 'worker', 'aharadar-scheduler');
+  const queues = createQueues(redis, config.queuePrefix);
+  const keeper = startTickKeeper({ queue: queues.scheduler, tickMinutes: config.scheduling.tickMinutes, log });
+  // A reconnect may follow a Redis restart that lost everything: register again at once.
+  redis.on('ready', () => void keeper.ensure('redis ready'));
+  await keeper.ensure('start');
+
+  const health = await startHealthServer({
+    port: config.healthPort,
+    checks: {
+      redis: async () => {
+        await redis.ping();
+      },
+      tickScheduler: async () => {
+        if (!keeper.registered()) throw new Error('tick job scheduler not registered');
+      },
+    },
+  });
+  log.info({ healthPort: health.port, tickMinutes: config.scheduling.tickMinutes, queuePrefix: config.queuePrefix }, 'scheduler started');
+
+  onShutdownSignal(log, async () => {
+    keeper.stop();
+    await health.close();
+    await queues.close();
+    redis.disconnect();
+  });
+}
+
+main().catch((error: unknown) => exitOnStartupError(log, error));

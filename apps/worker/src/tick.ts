@@ -1,0 +1,159 @@
+import type { SchedulingConfig } from '@aharadar/config';
+import {
+  applyDuePlans,
+  findDueTopics,
+  findUnfinishedWindows,
+  readGlobalPause,
+  topicSchedule,
+  type Database,
+  type PlannedTopic,
+} from '@aharadar/db';
+import type { Logger } from '@aharadar/log';
+import {
+  enqueueWindows,
+  lockKey,
+  probeWindowJobs,
+  removeWindowJobs,
+  tryAcquireLock,
+  type PipelineQueue,
+} from '@aharadar/queue';
+import { planDueWindows } from '@aharadar/scheduling';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { WorkerMetrics } from './metrics.js';
+
+/** Due topics planned and recorded per transaction: large enough to amortise, small enough to keep locks short. */
+export const TICK_BATCH_SIZE = 1_000;
+/** A tick stops after this many batches (100,000 topics) and leaves the rest to the next tick. */
+export const MAX_BATCHES_PER_TICK = 100;
+/** The fan-out lock outlives a stuck tick by at most this; it is extended after every batch. */
+export const TICK_LOCK_TTL_MS = 60_000;
+/** Ledger rows younger than this may sit between their commit and their addBulk: not lost yet. */
+export const RECONCILE_GRACE_MS = 15_000;
+/** Unfinished rows checked per tick; a bigger backlog is worked through over several ticks. */
+export const RECONCILE_LIMIT = 10_000;
+
+export interface TickDeps {
+  db: Kysely<Database>;
+  /** A connection for our locks and the reconcile probe. */
+  redis: Redis;
+  pipeline: PipelineQueue;
+  prefix: string;
+  scheduling: SchedulingConfig;
+  pipelineAttempts: number;
+  log: Logger;
+  metrics?: WorkerMetrics;
+  now?: () => Date;
+}
+
+export interface TickReport {
+  outcome: 'done' | 'locked' | 'paused';
+  dueTopics: number;
+  windowsScheduled: number;
+  skipped: number;
+  reenqueued: number;
+  conflicts: number;
+  durationMs: number;
+}
+
+/**
+ * One tick (DESIGN §5): under a Redis lock so only one fan-out runs at a time, find due topics
+ * with one indexed query per batch, record their windows in the ledger (insert + watermark
+ * compare-and-set in one transaction), enqueue exactly the rows inserted, then reconcile rows
+ * whose job is missing from Redis. Every step is idempotent, so a tick that dies half-way, a
+ * duplicated tick or a lost lock cost time, never a duplicate or a lost window.
+ */
+export async function runTick(deps: TickDeps, trigger: 'scheduled' | 'manual' = 'scheduled'): Promise<TickReport> {
+  const started = performance.now();
+  const now = deps.now ?? (() => new Date());
+  const report: TickReport = { outcome: 'done', dueTopics: 0, windowsScheduled: 0, skipped: 0, reenqueued: 0, conflicts: 0, durationMs: 0 };
+  const lock = await tryAcquireLock(deps.redis, lockKey(deps.prefix, 'tick'), TICK_LOCK_TTL_MS);
+  if (!lock) {
+    report.outcome = 'locked';
+  } else {
+    try {
+      const paused = await syncGlobalPause(deps);
+      if (paused) {
+        report.outcome = 'paused';
+      } else {
+        await fanOut(deps, now, report, () => lock.extend());
+        report.reenqueued = await reconcile(deps, now());
+      }
+    } finally {
+      await lock.release().catch(() => false);
+    }
+  }
+  report.durationMs = Math.round(performance.now() - started);
+  deps.metrics?.ticks(1, { outcome: report.outcome });
+  deps.metrics?.windowsScheduled(report.windowsScheduled);
+  deps.metrics?.windowsReenqueued(report.reenqueued);
+  deps.metrics?.windowsSkipped(report.skipped);
+  deps.log.info({ trigger, ...report }, 'Scheduler tick');
+  return report;
+}
+
+async function fanOut(deps: TickDeps, now: () => Date, report: TickReport, keepLock: () => Promise<boolean>): Promise<void> {
+  const { lagSeconds, maxCatchupWindows } = deps.scheduling;
+  const seen = new Set<number>();
+  for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch++) {
+    const at = now();
+    const due = (await findDueTopics(deps.db, { now: at, lagSeconds, limit: TICK_BATCH_SIZE })).filter((t) => !seen.has(t.id));
+    if (due.length === 0) return;
+    const planned: PlannedTopic[] = due.map((topic) => {
+      seen.add(topic.id);
+      return {
+        topic,
+        plan: planDueWindows({
+          schedule: topicSchedule(topic),
+          watermark: topic.watermark,
+          createdAt: topic.created_at,
+          now: at,
+          lagSeconds,
+          maxCatchupWindows,
+        }),
+      };
+    });
+    const applied = await applyDuePlans(deps.db, planned, at);
+    await enqueueWindows(deps.pipeline, applied.queued, deps.pipelineAttempts);
+    report.dueTopics += due.length;
+    report.windowsScheduled += applied.queued.length;
+    report.skipped += applied.skipped;
+    report.conflicts += applied.conflicts;
+    if (!(await keepLock())) {
+      deps.log.warn('tick lock expired during fan-out; stopping this tick early (the next one continues)');
+      return;
+    }
+    if (due.length < TICK_BATCH_SIZE) return;
+  }
+}
+
+/**
+ * Unfinished ledger rows whose job Redis no longer has (FLUSHALL, a restart without AOF, a
+ * crash between commit and addBulk), or whose job ended while the ledger could not be written
+ * (Postgres down): enqueue them again under the same job id (invariant 5).
+ */
+async function reconcile(deps: TickDeps, now: Date): Promise<number> {
+  const rows = await findUnfinishedWindows(deps.db, { olderThan: new Date(now.getTime() - RECONCILE_GRACE_MS), limit: RECONCILE_LIMIT });
+  if (rows.length === 0) return 0;
+  const presence = await probeWindowJobs(deps.redis, deps.pipeline, rows.map((r) => r.id));
+  if (presence.finished.length > 0) await removeWindowJobs(deps.pipeline, presence.finished);
+  const lost = new Set([...presence.missing, ...presence.finished]);
+  const toEnqueue = rows.filter((r) => lost.has(r.id));
+  if (toEnqueue.length > 0) {
+    deps.log.warn({ windows: toEnqueue.length, missing: presence.missing.length, finished: presence.finished.length }, 'reconcile: re-enqueueing windows whose job was lost');
+    await enqueueWindows(deps.pipeline, toEnqueue, deps.pipelineAttempts);
+  }
+  return toEnqueue.length;
+}
+
+/**
+ * The global pause is kept in Postgres; the pipeline queue's BullMQ pause follows it, so a
+ * Redis that lost its data is paused again by the next tick.
+ */
+async function syncGlobalPause(deps: TickDeps): Promise<boolean> {
+  const { paused } = await readGlobalPause(deps.db);
+  const queuePaused = await deps.pipeline.isPaused();
+  if (paused && !queuePaused) await deps.pipeline.pause();
+  if (!paused && queuePaused) await deps.pipeline.resume();
+  return paused;
+}

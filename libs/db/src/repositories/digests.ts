@@ -1,0 +1,172 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, Digest, DigestStatus, WindowRow } from '../schema.js';
+
+export interface DigestItemInput {
+  itemId: number;
+  rank: number;
+  score: number;
+  breakdown: unknown;
+}
+
+export interface DigestInput {
+  window: Pick<WindowRow, 'id' | 'topic_id' | 'window_start' | 'window_end' | 'trigger'>;
+  status: Exclude<DigestStatus, 'failed'>;
+  items: DigestItemInput[];
+  /** Every candidate considered (selected or not): claimed for this window so none repeats. */
+  candidateIds: number[];
+  sourcesTotal: number;
+  sourcesFailed: number;
+  durationMs: number;
+  finishedAt: Date;
+}
+
+export type PersistOutcome = { persisted: true; digestId: number } | { persisted: false; reason: 'already_finished' };
+
+/**
+ * Writes a digest, its items, the candidates' claims and the ledger's `succeeded` in ONE
+ * transaction (invariant 2: never two digests, never half-written items). The ledger row is
+ * locked first; if it has already finished — a duplicate delivery, or a run that a killed
+ * worker completed just before dying — nothing is written.
+ */
+export async function persistDigest(db: Kysely<Database>, input: DigestInput): Promise<PersistOutcome> {
+  return db.transaction().execute(async (tx) => {
+    const current = await tx.selectFrom('windows').select('status').where('id', '=', input.window.id).forUpdate().executeTakeFirst();
+    if (!current || (current.status !== 'queued' && current.status !== 'running')) {
+      return { persisted: false, reason: 'already_finished' } as const;
+    }
+    const digest = await tx
+      .insertInto('digests')
+      .values({
+        window_id: input.window.id,
+        topic_id: input.window.topic_id,
+        window_start: input.window.window_start,
+        window_end: input.window.window_end,
+        trigger: input.window.trigger,
+        status: input.status,
+        error: null,
+        item_count: input.items.length,
+        candidate_count: input.candidateIds.length,
+        sources_total: input.sourcesTotal,
+        sources_failed: input.sourcesFailed,
+        duration_ms: Math.round(input.durationMs),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (input.items.length > 0) {
+      await sql`
+        INSERT INTO digest_items (digest_id, item_id, rank, score, breakdown)
+        SELECT ${digest.id}, v.item_id, v.rank, v.score, v.breakdown
+          FROM unnest(${input.items.map((i) => i.itemId)}::int[], ${input.items.map((i) => i.rank)}::int[],
+                      ${input.items.map((i) => i.score)}::float8[], ${input.items.map((i) => JSON.stringify(i.breakdown))}::jsonb[])
+               AS v(item_id, rank, score, breakdown)`.execute(tx);
+    }
+    // Previews (manual runs) claim nothing: the items still go to their scheduled window.
+    if (input.window.trigger !== 'manual' && input.candidateIds.length > 0) {
+      await sql`
+        INSERT INTO topic_item_claims (topic_id, item_id, window_id)
+        SELECT ${input.window.topic_id}, v.item_id, ${input.window.id}
+          FROM unnest(${input.candidateIds}::int[]) AS v(item_id)
+        ON CONFLICT DO NOTHING`.execute(tx);
+    }
+    await tx
+      .updateTable('windows')
+      .set({ status: 'succeeded', digest_id: digest.id, finished_at: input.finishedAt, error: null })
+      .where('id', '=', input.window.id)
+      .execute();
+    return { persisted: true, digestId: digest.id } as const;
+  });
+}
+
+/**
+ * Ends a window whose run failed for good (attempts exhausted): a `failed` digest with the
+ * reason, and the ledger row `failed`, in one transaction. A no-op if it already finished.
+ */
+export async function persistFailedDigest(
+  db: Kysely<Database>,
+  window: Pick<WindowRow, 'id' | 'topic_id' | 'window_start' | 'window_end' | 'trigger'>,
+  error: string,
+  finishedAt: Date,
+): Promise<PersistOutcome> {
+  return db.transaction().execute(async (tx) => {
+    const current = await tx.selectFrom('windows').select('status').where('id', '=', window.id).forUpdate().executeTakeFirst();
+    if (!current || (current.status !== 'queued' && current.status !== 'running')) {
+      return { persisted: false, reason: 'already_finished' } as const;
+    }
+    const digest = await tx
+      .insertInto('digests')
+      .values({
+        window_id: window.id,
+        topic_id: window.topic_id,
+        window_start: window.window_start,
+        window_end: window.window_end,
+        trigger: window.trigger,
+        status: 'failed',
+        error,
+        item_count: 0,
+        candidate_count: 0,
+        sources_total: 0,
+        sources_failed: 0,
+        duration_ms: 0,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tx
+      .updateTable('windows')
+      .set({ status: 'failed', digest_id: digest.id, error, finished_at: finishedAt })
+      .where('id', '=', window.id)
+      .execute();
+    return { persisted: true, digestId: digest.id } as const;
+  });
+}
+
+export interface DigestListing extends Digest {
+  topic_name: string;
+}
+
+export async function listDigests(db: Kysely<Database>, options: { topicId?: number; limit: number }): Promise<DigestListing[]> {
+  let query = db
+    .selectFrom('digests')
+    .innerJoin('topics', 'topics.id', 'digests.topic_id')
+    .selectAll('digests')
+    .select('topics.name as topic_name')
+    .orderBy('digests.window_end', 'desc')
+    .orderBy('digests.id', 'desc')
+    .limit(options.limit);
+  if (options.topicId !== undefined) query = query.where('digests.topic_id', '=', options.topicId);
+  return query.execute();
+}
+
+export interface DigestEntry {
+  rank: number;
+  score: number;
+  breakdown: unknown;
+  item_id: number;
+  title: string;
+  url: string | null;
+  published_at: Date | null;
+  points: number | null;
+  comments: number | null;
+  sources: string[];
+}
+
+export async function findDigest(db: Kysely<Database>, id: number): Promise<{ digest: DigestListing; entries: DigestEntry[] } | undefined> {
+  const digest = await db
+    .selectFrom('digests')
+    .innerJoin('topics', 'topics.id', 'digests.topic_id')
+    .selectAll('digests')
+    .select('topics.name as topic_name')
+    .where('digests.id', '=', id)
+    .executeTakeFirst();
+  if (!digest) return undefined;
+  const entries = await sql<DigestEntry>`
+    SELECT di.rank, di.score, di.breakdown, i.id AS item_id, i.title, i.url, i.published_at, i.points, i.comments,
+           COALESCE(array_agg(s.name ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL), '{}') AS sources
+      FROM digest_items di
+      JOIN items i ON i.id = di.item_id
+      LEFT JOIN item_sources l ON l.item_id = i.id
+      LEFT JOIN sources s ON s.id = l.source_id AND s.topic_id = ${digest.topic_id}
+     WHERE di.digest_id = ${id}
+     GROUP BY di.rank, di.score, di.breakdown, i.id
+     ORDER BY di.rank`.execute(db);
+  return { digest, entries: entries.rows };
+}

@@ -1,0 +1,112 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, Source, SourceFetchStatus } from '../schema.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface NewSourceInput {
+  topicId: number;
+  type: string;
+  name: string;
+  config: unknown;
+  weight: number;
+}
+
+export async function insertSource(db: Executor, input: NewSourceInput): Promise<Source> {
+  return db
+    .insertInto('sources')
+    .values({ topic_id: input.topicId, type: input.type, name: input.name, config: JSON.stringify(input.config), weight: input.weight })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface SourceListing extends Source {
+  topic_name: string;
+}
+
+export async function listSources(db: Executor, options: { topicId?: number } = {}): Promise<SourceListing[]> {
+  let query = db
+    .selectFrom('sources')
+    .innerJoin('topics', 'topics.id', 'sources.topic_id')
+    .selectAll('sources')
+    .select('topics.name as topic_name')
+    .orderBy('topics.name')
+    .orderBy('sources.id');
+  if (options.topicId !== undefined) query = query.where('sources.topic_id', '=', options.topicId);
+  return query.execute();
+}
+
+export async function findSource(db: Executor, id: number): Promise<Source | undefined> {
+  return db.selectFrom('sources').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function deleteSource(db: Executor, id: number): Promise<boolean> {
+  const result = await db.deleteFrom('sources').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export async function enabledSources(db: Executor, topicId: number): Promise<Source[]> {
+  return db.selectFrom('sources').selectAll().where('topic_id', '=', topicId).where('enabled', '=', true).orderBy('id').execute();
+}
+
+export interface FetchOutcomeInput {
+  sourceId: number;
+  windowId: number | null;
+  status: SourceFetchStatus;
+  httpStatus: number | null;
+  errorCode: string | null;
+  error: string | null;
+  durationMs: number;
+  bytes: number;
+  itemsFound: number;
+  itemsNew: number;
+  /** New cache validators; undefined keeps the stored ones (e.g. after an error). */
+  validators?: { etag: string | null; lastModified: string | null };
+  at: Date;
+}
+
+/** Records one fetch (history row) and the source's current health, together. */
+export async function recordFetchOutcome(db: Kysely<Database>, outcome: FetchOutcomeInput): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('fetch_results')
+      .values({
+        source_id: outcome.sourceId,
+        window_id: outcome.windowId,
+        status: outcome.status,
+        http_status: outcome.httpStatus,
+        error_code: outcome.errorCode,
+        error: outcome.error,
+        duration_ms: Math.round(outcome.durationMs),
+        bytes: outcome.bytes,
+        items_found: outcome.itemsFound,
+        items_new: outcome.itemsNew,
+        fetched_at: outcome.at,
+      })
+      .execute();
+    await tx
+      .updateTable('sources')
+      .set((eb) => ({
+        last_fetched_at: outcome.at,
+        last_status: outcome.status,
+        last_error: outcome.error,
+        last_http_status: outcome.httpStatus,
+        consecutive_failures: outcome.status === 'error' ? eb('consecutive_failures', '+', 1) : 0,
+        ...(outcome.validators ? { etag: outcome.validators.etag, last_modified: outcome.validators.lastModified } : {}),
+      }))
+      .where('id', '=', outcome.sourceId)
+      .execute();
+  });
+}
+
+/** Sources whose last fetch failed, worst first: for `radar status`. */
+export async function failingSources(db: Executor, limit = 20): Promise<SourceListing[]> {
+  return db
+    .selectFrom('sources')
+    .innerJoin('topics', 'topics.id', 'sources.topic_id')
+    .selectAll('sources')
+    .select('topics.name as topic_name')
+    .where('sources.last_status', '=', 'error')
+    .orderBy('sources.consecutive_failures', 'desc')
+    .limit(limit)
+    .execute();
+}

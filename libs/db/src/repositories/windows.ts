@@ -1,0 +1,265 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DuePlan, TimeWindow } from '@aharadar/scheduling';
+import type { Database, Topic, WindowRow, WindowStatus, WindowTrigger } from '../schema.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** The columns of a topic the tick needs to plan its windows. */
+export type DueTopic = Pick<
+  Topic,
+  'id' | 'schedule_kind' | 'every_seconds' | 'cron_expr' | 'time_zone' | 'anchor' | 'watermark' | 'next_window_end' | 'created_at'
+>;
+
+/**
+ * Topics with at least one due window: `next_window_end + lag <= now`. Set-based and served by
+ * the partial index `topics_due_idx`, so a tick with nothing due is one index probe — never a
+ * query per topic. Ordered by how long they have waited, so a capped tick serves the oldest.
+ */
+export async function findDueTopics(
+  db: Executor,
+  options: { now: Date; lagSeconds: number; limit: number },
+): Promise<DueTopic[]> {
+  const cutoff = new Date(options.now.getTime() - options.lagSeconds * 1000);
+  return db
+    .selectFrom('topics')
+    .select(['id', 'schedule_kind', 'every_seconds', 'cron_expr', 'time_zone', 'anchor', 'watermark', 'next_window_end', 'created_at'])
+    .where('paused', '=', false)
+    .where('next_window_end', '<=', cutoff)
+    .orderBy('next_window_end')
+    .orderBy('id')
+    .limit(options.limit)
+    .execute();
+}
+
+export interface PlannedTopic {
+  topic: DueTopic;
+  plan: DuePlan;
+}
+
+export interface AppliedPlans {
+  /** Ledger rows this call inserted as `queued`: exactly the windows to enqueue. */
+  queued: WindowRow[];
+  skipped: number;
+  /** Topics whose watermark moved under us (another tick, a pause): left for the next tick. */
+  conflicts: number;
+}
+
+/** A window row as the unnest() inserts below take it: parallel arrays, one element per row. */
+interface WindowColumns {
+  topicIds: number[];
+  starts: string[];
+  ends: string[];
+  statuses: WindowStatus[];
+  reasons: (string | null)[];
+}
+
+function emptyColumns(): WindowColumns {
+  return { topicIds: [], starts: [], ends: [], statuses: [], reasons: [] };
+}
+
+function pushWindow(cols: WindowColumns, topicId: number, w: TimeWindow, status: WindowStatus, reason: string | null): void {
+  cols.topicIds.push(topicId);
+  cols.starts.push(w.start.toISOString());
+  cols.ends.push(w.end.toISOString());
+  cols.statuses.push(status);
+  cols.reasons.push(reason);
+}
+
+/**
+ * Records the plans of one batch of due topics in ONE transaction (DESIGN §5):
+ * 1. advance each topic's watermark by compare-and-set (only if it is still what we planned
+ *    from, and the topic is not paused) — a topic that lost the race is left alone;
+ * 2. insert the ledger rows of the topics that won, `ON CONFLICT DO NOTHING` on the unique
+ *    (topic, start, end) — so a window scheduled by anyone before is never inserted again.
+ * Only rows inserted here are returned as `queued`, and only those get enqueued: together
+ * with the deterministic job id this is what makes scheduling exactly-once (invariant 1).
+ */
+export async function applyDuePlans(db: Kysely<Database>, planned: PlannedTopic[], now: Date, trigger: WindowTrigger = 'scheduled'): Promise<AppliedPlans> {
+  if (planned.length === 0) return { queued: [], skipped: 0, conflicts: 0 };
+  return db.transaction().execute(async (tx) => {
+    const ids = planned.map((p) => p.topic.id);
+    const oldMarks = planned.map((p) => p.topic.watermark?.toISOString() ?? null);
+    const newMarks = planned.map((p) => p.plan.watermark?.toISOString() ?? null);
+    const nextEnds = planned.map((p) => p.plan.nextWindowEnd.toISOString());
+    const won = await sql<{ id: number }>`
+      UPDATE topics AS t
+         SET watermark = v.new_mark, next_window_end = v.next_end, updated_at = ${now}
+        FROM unnest(${ids}::int[], ${oldMarks}::timestamptz[], ${newMarks}::timestamptz[], ${nextEnds}::timestamptz[])
+             AS v(id, old_mark, new_mark, next_end)
+       WHERE t.id = v.id
+         AND t.watermark IS NOT DISTINCT FROM v.old_mark
+         AND NOT t.paused
+      RETURNING t.id`.execute(tx);
+    const winners = new Set(won.rows.map((r) => r.id));
+
+    const cols = emptyColumns();
+    let skipped = 0;
+    for (const { topic, plan } of planned) {
+      if (!winners.has(topic.id)) continue;
+      if (plan.skippedOmitted) {
+        pushWindow(cols, topic.id, plan.skippedOmitted, 'skipped', `catch-up limit: ${plan.skippedOmitted.count} older windows not run (radar backfill can run them)`);
+        skipped += plan.skippedOmitted.count;
+      }
+      for (const w of plan.skipped) pushWindow(cols, topic.id, w, 'skipped', 'catch-up limit');
+      skipped += plan.skipped.length;
+      for (const w of plan.scheduled) pushWindow(cols, topic.id, w, 'queued', null);
+    }
+    const inserted = await insertWindowRows(tx, cols, trigger);
+    return { queued: inserted.filter((r) => r.status === 'queued'), skipped, conflicts: planned.length - winners.size };
+  });
+}
+
+async function insertWindowRows(db: Executor, cols: WindowColumns, trigger: WindowTrigger): Promise<WindowRow[]> {
+  if (cols.topicIds.length === 0) return [];
+  const result = await sql<WindowRow>`
+    INSERT INTO windows (topic_id, window_start, window_end, trigger, status, skip_reason, finished_at)
+    SELECT v.topic_id, v.start_at, v.end_at, ${trigger}, v.status, v.reason,
+           CASE WHEN v.status = 'skipped' THEN now() END
+      FROM unnest(${cols.topicIds}::int[], ${cols.starts}::timestamptz[], ${cols.ends}::timestamptz[],
+                  ${cols.statuses}::text[], ${cols.reasons}::text[])
+           AS v(topic_id, start_at, end_at, status, reason)
+    ON CONFLICT (topic_id, window_start, window_end) WHERE trigger <> 'manual' DO NOTHING
+    RETURNING *`.execute(db);
+  return result.rows;
+}
+
+/** Records windows that will not run (catch-up bound, pause), so none is dropped silently. */
+export async function insertSkippedWindows(
+  db: Executor,
+  topicId: number,
+  windows: TimeWindow[],
+  omitted: (TimeWindow & { count: number }) | null,
+  reason: string,
+): Promise<number> {
+  const cols = emptyColumns();
+  if (omitted) pushWindow(cols, topicId, omitted, 'skipped', `${reason}: ${omitted.count} windows summarised in one row`);
+  for (const w of windows) pushWindow(cols, topicId, w, 'skipped', reason);
+  const rows = await insertWindowRows(db, cols, 'scheduled');
+  return rows.length;
+}
+
+export interface BackfillOutcome {
+  /** Rows to enqueue: new windows, and windows that had been skipped. */
+  queued: WindowRow[];
+  /** Windows that were already scheduled (queued, running or finished): left as they are. */
+  alreadyScheduled: number;
+}
+
+/**
+ * Schedules past windows through the same ledger as the tick (DESIGN §4): a window that
+ * exists is not inserted again; a `skipped` one is turned into a queued backfill.
+ */
+export async function insertBackfillWindows(db: Kysely<Database>, topicId: number, windows: TimeWindow[]): Promise<BackfillOutcome> {
+  if (windows.length === 0) return { queued: [], alreadyScheduled: 0 };
+  const starts = windows.map((w) => w.start.toISOString());
+  const ends = windows.map((w) => w.end.toISOString());
+  const result = await sql<WindowRow>`
+    INSERT INTO windows (topic_id, window_start, window_end, trigger, status)
+    SELECT ${topicId}, v.start_at, v.end_at, 'backfill', 'queued'
+      FROM unnest(${starts}::timestamptz[], ${ends}::timestamptz[]) AS v(start_at, end_at)
+    ON CONFLICT (topic_id, window_start, window_end) WHERE trigger <> 'manual'
+    DO UPDATE SET status = 'queued', trigger = 'backfill', skip_reason = NULL, finished_at = NULL
+          WHERE windows.status = 'skipped'
+    RETURNING *`.execute(db);
+  return { queued: result.rows, alreadyScheduled: windows.length - result.rows.length };
+}
+
+/** Inserts the ledger row of a manual (preview) run; manual rows never collide. */
+export async function insertManualWindow(db: Executor, topicId: number, window: TimeWindow, now: Date): Promise<WindowRow> {
+  return db
+    .insertInto('windows')
+    .values({ topic_id: topicId, window_start: window.start, window_end: window.end, trigger: 'manual', status: 'running', attempts: 1, started_at: now })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Ledger rows that should have a job in Redis: queued or running, created before `olderThan`
+ * (younger rows may be between their commit and their `addBulk`). Manual runs are excluded:
+ * they run inside the CLI that created them.
+ */
+export async function findUnfinishedWindows(db: Executor, options: { olderThan: Date; limit: number }): Promise<WindowRow[]> {
+  return db
+    .selectFrom('windows')
+    .selectAll()
+    .where('status', 'in', ['queued', 'running'])
+    .where('trigger', '<>', 'manual')
+    .where('created_at', '<', options.olderThan)
+    .orderBy('window_end')
+    .limit(options.limit)
+    .execute();
+}
+
+export async function findWindow(db: Executor, id: number): Promise<WindowRow | undefined> {
+  return db.selectFrom('windows').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * True when an earlier window of the same topic has not finished: per-topic runs must finish
+ * in window order (invariant 3), so the caller delays this run instead of starting it.
+ */
+export async function hasUnfinishedPredecessor(db: Executor, window: Pick<WindowRow, 'id' | 'topic_id' | 'window_start'>): Promise<boolean> {
+  const row = await db
+    .selectFrom('windows')
+    .select('id')
+    .where('topic_id', '=', window.topic_id)
+    .where('status', 'in', ['queued', 'running'])
+    .where('trigger', '<>', 'manual')
+    .where('window_end', '<=', window.window_start)
+    .where('id', '<>', window.id)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The next unfinished window of a topic after `window`, to wake its delayed job early. */
+export async function findNextUnfinishedWindow(db: Executor, window: Pick<WindowRow, 'topic_id' | 'window_end'>): Promise<WindowRow | undefined> {
+  return db
+    .selectFrom('windows')
+    .selectAll()
+    .where('topic_id', '=', window.topic_id)
+    .where('status', 'in', ['queued', 'running'])
+    .where('trigger', '<>', 'manual')
+    .where('window_start', '>=', window.window_end)
+    .orderBy('window_start')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * Moves a window to `running` and counts the attempt. Returns undefined when the window has
+ * already finished (a duplicate or late job): the caller then does nothing.
+ */
+export async function markWindowRunning(db: Executor, id: number, now: Date): Promise<WindowRow | undefined> {
+  return db
+    .updateTable('windows')
+    .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), started_at: now, error: null }))
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'running'])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Records a retryable error on a running window (it stays `running`; the job is retried). */
+export async function recordWindowError(db: Executor, id: number, error: string): Promise<void> {
+  await db.updateTable('windows').set({ error }).where('id', '=', id).where('status', '=', 'running').execute();
+}
+
+export interface WindowCounts {
+  queued: number;
+  running: number;
+  failed: number;
+  succeeded: number;
+  skipped: number;
+}
+
+export async function countWindowsByStatus(db: Executor): Promise<WindowCounts> {
+  const rows = await db
+    .selectFrom('windows')
+    .select(['status', sql<number>`count(*)::int`.as('n')])
+    .groupBy('status')
+    .execute();
+  const counts: WindowCounts = { queued: 0, running: 0, failed: 0, succeeded: 0, skipped: 0 };
+  for (const row of rows) counts[row.status] = row.n;
+  return counts;
+}
