@@ -4,11 +4,6 @@ import type { Redis } from 'ioredis';
 import { processRunWindow, type RunWindowDeps } from './run-window.js';
 import { runTick, type TickDeps } from './tick.js';
 
-/**
- * BullMQ's job lock: a worker that dies (SIGKILL) stops renewing it, and after this long its
- * active jobs are "stalled" and handed to another worker (invariant 4).
- */
-export const JOB_LOCK_DURATION_MS = 30_000;
 /** Stalls tolerated before BullMQ fails a job; chaos (repeated kills) must not fail a window. */
 export const MAX_STALLED_COUNT = 5;
 
@@ -22,10 +17,15 @@ export function startConsumers(options: {
   connection: Redis;
   prefix: string;
   concurrency: number;
+  /**
+   * BullMQ's job lock: a worker that dies (SIGKILL) stops renewing it, and after about this
+   * long its active jobs are "stalled" and handed to another worker (invariant 4).
+   */
+  jobLockMs: number;
   tick: TickDeps;
   run: RunWindowDeps;
 }): Consumers {
-  const common = { connection: options.connection, prefix: options.prefix, lockDuration: JOB_LOCK_DURATION_MS, maxStalledCount: MAX_STALLED_COUNT };
+  const common = { connection: options.connection, prefix: options.prefix, lockDuration: options.jobLockMs, stalledInterval: options.jobLockMs, maxStalledCount: MAX_STALLED_COUNT };
   const tick = new Worker<TickPayload>(
     SCHEDULER_QUEUE,
     async (job) => runTick(options.tick, parseTickPayload(job.data).manual ? 'manual' : 'scheduled'),

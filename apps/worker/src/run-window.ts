@@ -16,13 +16,13 @@ import type { WorkerMetrics } from './metrics.js';
 /** A run whose predecessor is unfinished (or whose topic is busy) waits this long, plus jitter. */
 export const ORDER_WAIT_MS = 2_000;
 const ORDER_WAIT_JITTER_MS = 1_000;
-/** Per-topic run lock TTL; kept alive every third of it while the run lasts. */
-export const TOPIC_LOCK_TTL_MS = 30_000;
 
 export interface RunWindowDeps extends IngestDeps {
   redis: Redis;
   pipeline: PipelineQueue;
   prefix: string;
+  /** Per-topic run lock TTL (the job lock duration); kept alive every third of it while the run lasts. */
+  topicLockTtlMs: number;
   metrics?: WorkerMetrics;
 }
 
@@ -49,9 +49,9 @@ export async function processRunWindow(deps: RunWindowDeps, job: Job<RunWindowPa
   if (!window) return { outcome: 'gone' };
   if (window.status !== 'queued' && window.status !== 'running') return { outcome: 'finished_already' };
 
-  const lock = await tryAcquireLock(deps.redis, lockKey(deps.prefix, `topic-${window.topic_id}`), TOPIC_LOCK_TTL_MS);
+  const lock = await tryAcquireLock(deps.redis, lockKey(deps.prefix, `topic-${window.topic_id}`), deps.topicLockTtlMs);
   if (!lock) return waitYourTurn(job, token);
-  const keepAlive = setInterval(() => void lock.extend().catch(() => false), TOPIC_LOCK_TTL_MS / 3);
+  const keepAlive = setInterval(() => void lock.extend().catch(() => false), deps.topicLockTtlMs / 3);
   const started = performance.now();
   try {
     if (await hasUnfinishedPredecessor(deps.db, window)) return await waitYourTurn(job, token);

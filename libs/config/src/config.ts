@@ -44,6 +44,11 @@ export interface WorkerConfig extends ConnectionConfig {
   healthPort: number;
   /** How long a SIGTERM waits for active runs before handing them back to the queue. */
   shutdownTimeoutMs: number;
+  /**
+   * BullMQ job lock (and per-topic run lock) duration: a worker that dies without a word
+   * (SIGKILL, power loss) has its runs taken over by another worker after about this long.
+   */
+  jobLockMs: number;
 }
 
 export interface CliConfig extends ConnectionConfig {
@@ -63,6 +68,7 @@ export const DEFAULTS = {
   WORKER_CONCURRENCY: 4,
   PIPELINE_ATTEMPTS: 5,
   WORKER_SHUTDOWN_TIMEOUT_MS: 60_000,
+  WORKER_LOCK_DURATION_MS: 30_000,
   FETCH_TIMEOUT_MS: 15_000,
   FETCH_MAX_BYTES: 5 * 1024 * 1024,
   FETCH_MAX_REDIRECTS: 5,
@@ -149,6 +155,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
       max: 3_600_000,
       integer: true,
     }),
+    jobLockMs: r.number('WORKER_LOCK_DURATION_MS', DEFAULTS.WORKER_LOCK_DURATION_MS, { min: 1_000, max: 600_000, integer: true }),
   };
 }
 

@@ -7,3 +7,4 @@ export * from './repositories/windows.js';
 export * from './repositories/items.js';
 export * from './repositories/digests.js';
 export * from './repositories/state.js';
+export * from './repositories/status.js';

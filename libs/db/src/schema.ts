@@ -55,7 +55,8 @@ export interface SourcesTable {
   topic_id: number;
   type: SourceType;
   name: string;
-  config: ColumnType<unknown, string, string>;
+  /** jsonb; pass the object itself (postgres.js serialises it — a pre-stringified value would be stored as a JSON string). */
+  config: ColumnType<unknown, object, object>;
   weight: number;
   enabled: ColumnType<boolean, boolean | undefined, boolean>;
   etag: string | null;
@@ -146,7 +147,7 @@ export interface DigestItemsTable {
   item_id: number;
   rank: number;
   score: number;
-  breakdown: ColumnType<unknown, string, string>;
+  breakdown: ColumnType<unknown, object, object>;
 }
 
 export interface FetchResultsTable {
@@ -166,7 +167,7 @@ export interface FetchResultsTable {
 
 export interface SystemStateTable {
   key: string;
-  value: ColumnType<unknown, string, string>;
+  value: ColumnType<unknown, object, object>;
   updated_at: UpdatedAt;
 }
 

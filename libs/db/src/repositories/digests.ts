@@ -57,7 +57,7 @@ export async function persistDigest(db: Kysely<Database>, input: DigestInput): P
         INSERT INTO digest_items (digest_id, item_id, rank, score, breakdown)
         SELECT ${digest.id}, v.item_id, v.rank, v.score, v.breakdown
           FROM unnest(${input.items.map((i) => i.itemId)}::int[], ${input.items.map((i) => i.rank)}::int[],
-                      ${input.items.map((i) => i.score)}::float8[], ${input.items.map((i) => JSON.stringify(i.breakdown))}::jsonb[])
+                      ${input.items.map((i) => i.score)}::float8[], ${input.items.map((i) => i.breakdown as object)}::jsonb[])
                AS v(item_id, rank, score, breakdown)`.execute(tx);
     }
     // Previews (manual runs) claim nothing: the items still go to their scheduled window.

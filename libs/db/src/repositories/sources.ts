@@ -14,7 +14,7 @@ export interface NewSourceInput {
 export async function insertSource(db: Executor, input: NewSourceInput): Promise<Source> {
   return db
     .insertInto('sources')
-    .values({ topic_id: input.topicId, type: input.type, name: input.name, config: JSON.stringify(input.config), weight: input.weight })
+    .values({ topic_id: input.topicId, type: input.type, name: input.name, config: input.config as object, weight: input.weight })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

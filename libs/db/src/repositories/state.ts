@@ -20,6 +20,6 @@ export async function readGlobalPause(db: Kysely<Database>): Promise<GlobalPause
 
 export async function writeGlobalPause(db: Kysely<Database>, paused: boolean, now: Date): Promise<void> {
   await sql`
-    INSERT INTO system_state (key, value, updated_at) VALUES (${GLOBAL_PAUSE_KEY}, ${JSON.stringify({ paused })}::jsonb, ${now})
+    INSERT INTO system_state (key, value, updated_at) VALUES (${GLOBAL_PAUSE_KEY}, ${{ paused } as object}::jsonb, ${now})
     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`.execute(db);
 }
