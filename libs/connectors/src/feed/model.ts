@@ -1,0 +1,42 @@
+import type { NormalizedItem } from '../types.js';
+
+export type FeedFormat = 'rss' | 'rdf' | 'atom' | 'json';
+
+/** One entry as read from the document; text fields are already plain text. */
+export interface FeedEntry {
+  id: string | null;
+  link: string | null;
+  title: string | null;
+  summary: string | null;
+  content: string | null;
+  author: string | null;
+  publishedAt: Date | null;
+  /** Comment count where the format has one (slash:comments). */
+  comments: number | null;
+}
+
+/** Everything read from a feed document, before it is reduced to NormalizedItems. */
+export interface FeedDocument {
+  format: FeedFormat;
+  /** The character encoding the bytes were decoded with. */
+  encoding: string;
+  title: string | null;
+  link: string | null;
+  id: string | null;
+  summary: string | null;
+  author: string | null;
+  publishedAt: Date | null;
+  entries: FeedEntry[];
+  /** Problems the lenient parser recovered from (empty for a well-formed document). */
+  problems: string[];
+}
+
+export interface ParsedFeed {
+  title: string | null;
+  items: NormalizedItem[];
+  /** Detected format and encoding, and recovered problems, for diagnostics. */
+  format: FeedFormat;
+  encoding: string;
+  link: string | null;
+  problems: string[];
+}

@@ -1,0 +1,21 @@
+/**
+ * @aharadar/scheduling — pure time math for topic windows (DESIGN §4): durations, time zones,
+ * cron, windows and the due/resume planners. No I/O, no clock reads: `now` is always an input.
+ */
+export { ScheduleError } from './errors.js';
+export { parseDuration, formatDuration, MIN_EVERY_SECONDS, MAX_EVERY_SECONDS } from './duration.js';
+export { assertTimeZone } from './zone.js';
+export {
+  assertCron,
+  assertSchedule,
+  defaultAnchor,
+  windowContaining,
+  windowAfter,
+  windowsBetween,
+  isBoundary,
+  firstWindowEnd,
+  WINDOWS_BETWEEN_DEFAULT_LIMIT,
+} from './schedule.js';
+export type { Schedule, TimeWindow } from './schedule.js';
+export { planDueWindows, planResume, SKIPPED_RECORD_LIMIT } from './plan.js';
+export type { DuePlanInput, DuePlan, ResumePlanInput, ResumePlan, SkippedSummary } from './plan.js';
