@@ -54,6 +54,8 @@ export interface WorkerConfig extends ConnectionConfig {
 export interface CliConfig extends ConnectionConfig {
   scheduling: SchedulingConfig;
   fetch: FetchConfig;
+  /** `radar backfill` enqueues runs with the same retry budget as the tick's. */
+  pipelineAttempts: number;
 }
 
 /** Every variable we read, with its default, for `.env.example` and the README. */
@@ -148,7 +150,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     scheduling: readSchedulingConfig(env),
     fetch: readFetchConfig(env),
     concurrency: r.number('WORKER_CONCURRENCY', DEFAULTS.WORKER_CONCURRENCY, { min: 1, max: 1000, integer: true }),
-    pipelineAttempts: r.number('PIPELINE_ATTEMPTS', DEFAULTS.PIPELINE_ATTEMPTS, { min: 1, max: 100, integer: true }),
+    pipelineAttempts: readPipelineAttempts(r),
     healthPort: readHealthPort(r),
     shutdownTimeoutMs: r.number('WORKER_SHUTDOWN_TIMEOUT_MS', DEFAULTS.WORKER_SHUTDOWN_TIMEOUT_MS, {
       min: 0,
@@ -159,7 +161,16 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   };
 }
 
+function readPipelineAttempts(r: ConfigReader): number {
+  return r.number('PIPELINE_ATTEMPTS', DEFAULTS.PIPELINE_ATTEMPTS, { min: 1, max: 100, integer: true });
+}
+
 export function readCliConfig(env: Env = process.env): CliConfig {
-  return { ...readConnectionConfig(env), scheduling: readSchedulingConfig(env), fetch: readFetchConfig(env) };
+  return {
+    ...readConnectionConfig(env),
+    scheduling: readSchedulingConfig(env),
+    fetch: readFetchConfig(env),
+    pipelineAttempts: readPipelineAttempts(new ConfigReader(env)),
+  };
 }
 

@@ -38,7 +38,9 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
       await client`select 1`;
     },
     async close() {
-      await db.destroy();
+      // Kysely's destroy() skips a driver that never ran a query, yet ping() may have opened
+      // a connection on the client: end the client too, or it keeps the process alive.
+      await Promise.allSettled([db.destroy(), client.end({ timeout: 5 })]);
     },
   };
 }

@@ -27,42 +27,38 @@ export interface UpsertOutcome {
 }
 
 /**
- * Stores a source's items in two statements whatever their number: one upsert into `items`
- * keyed by URL hash (refreshing engagement counts of known stories), one insert of the
- * item↔source links. Re-running it with the same input changes nothing but the counts:
- * runs are retried, and a retry must not duplicate anything.
+ * Stores a source's items in ONE statement whatever their number: an upsert into `items`
+ * keyed by URL hash (refreshing engagement counts of known stories) and the insert of the
+ * item↔source links, chained as data-modifying CTEs — one round trip, and atomic: an item is
+ * never stored without its link. Re-running it with the same input changes nothing but the
+ * counts: runs are retried, and a retry must not duplicate anything.
  */
 export async function upsertItems(db: Executor, sourceId: number, items: ItemInput[]): Promise<UpsertOutcome> {
   const unique = dedupeByHash(items);
   if (unique.length === 0) return { found: 0, inserted: 0 };
   const col = <T>(pick: (i: ItemInput) => T): T[] => unique.map(pick);
-  const upserted = await sql<{ id: number; url_hash: string; inserted: boolean }>`
-    INSERT INTO items (url, canonical_url, url_hash, title, summary, author, published_at, points, comments)
-    SELECT * FROM unnest(
-      ${col((i) => i.url)}::text[], ${col((i) => i.canonicalUrl)}::text[], ${col((i) => i.urlHash)}::text[],
-      ${col((i) => i.title)}::text[], ${col((i) => i.summary)}::text[], ${col((i) => i.author)}::text[],
-      ${col((i) => i.publishedAt?.toISOString() ?? null)}::timestamptz[],
-      ${col((i) => i.points)}::int[], ${col((i) => i.comments)}::int[])
-    ON CONFLICT (url_hash) WHERE url_hash IS NOT NULL
-    DO UPDATE SET points = COALESCE(EXCLUDED.points, items.points),
-                  comments = COALESCE(EXCLUDED.comments, items.comments)
-    RETURNING id, url_hash, (xmax = 0) AS inserted`.execute(db);
-
-  const idByHash = new Map(upserted.rows.map((r) => [r.url_hash, r.id]));
-  const linkItemIds: number[] = [];
-  const linkExternalIds: string[] = [];
-  for (const item of unique) {
-    const id = idByHash.get(item.urlHash);
-    if (id === undefined) continue;
-    linkItemIds.push(id);
-    linkExternalIds.push(item.externalId);
-  }
-  await sql`
-    INSERT INTO item_sources (item_id, source_id, external_id)
-    SELECT v.item_id, ${sourceId}, v.external_id
-      FROM unnest(${linkItemIds}::int[], ${linkExternalIds}::text[]) AS v(item_id, external_id)
-    ON CONFLICT DO NOTHING`.execute(db);
-  return { found: unique.length, inserted: upserted.rows.filter((r) => r.inserted).length };
+  const result = await sql<{ inserted: number }>`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${col((i) => i.url)}::text[], ${col((i) => i.canonicalUrl)}::text[], ${col((i) => i.urlHash)}::text[],
+        ${col((i) => i.title)}::text[], ${col((i) => i.summary)}::text[], ${col((i) => i.author)}::text[],
+        ${col((i) => i.publishedAt?.toISOString() ?? null)}::timestamptz[],
+        ${col((i) => i.points)}::int[], ${col((i) => i.comments)}::int[], ${col((i) => i.externalId)}::text[])
+        AS v(url, canonical_url, url_hash, title, summary, author, published_at, points, comments, external_id)
+    ), upserted AS (
+      INSERT INTO items (url, canonical_url, url_hash, title, summary, author, published_at, points, comments)
+      SELECT url, canonical_url, url_hash, title, summary, author, published_at, points, comments FROM input
+      ON CONFLICT (url_hash) WHERE url_hash IS NOT NULL
+      DO UPDATE SET points = COALESCE(EXCLUDED.points, items.points),
+                    comments = COALESCE(EXCLUDED.comments, items.comments)
+      RETURNING id, url_hash, (xmax = 0) AS inserted
+    ), linked AS (
+      INSERT INTO item_sources (item_id, source_id, external_id)
+      SELECT u.id, ${sourceId}, i.external_id FROM upserted u JOIN input i ON i.url_hash = u.url_hash
+      ON CONFLICT DO NOTHING
+    )
+    SELECT (count(*) FILTER (WHERE inserted))::int AS inserted FROM upserted`.execute(db);
+  return { found: unique.length, inserted: result.rows[0]?.inserted ?? 0 };
 }
 
 /** `ON CONFLICT DO UPDATE` may not touch a row twice in one statement: keep the first of each hash. */

@@ -64,12 +64,14 @@ export interface FetchOutcomeInput {
   at: Date;
 }
 
-/** Records one fetch (history row) and the source's current health, together. */
-export async function recordFetchOutcome(db: Kysely<Database>, outcome: FetchOutcomeInput): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    await tx
-      .insertInto('fetch_results')
-      .values({
+/**
+ * Records one fetch (history row) and the source's current health, together: one statement
+ * (the history insert is a data-modifying CTE of the update), so one round trip and atomic.
+ */
+export async function recordFetchOutcome(db: Executor, outcome: FetchOutcomeInput): Promise<void> {
+  await db
+    .with('history', (qc) =>
+      qc.insertInto('fetch_results').values({
         source_id: outcome.sourceId,
         window_id: outcome.windowId,
         status: outcome.status,
@@ -81,21 +83,19 @@ export async function recordFetchOutcome(db: Kysely<Database>, outcome: FetchOut
         items_found: outcome.itemsFound,
         items_new: outcome.itemsNew,
         fetched_at: outcome.at,
-      })
-      .execute();
-    await tx
-      .updateTable('sources')
-      .set((eb) => ({
-        last_fetched_at: outcome.at,
-        last_status: outcome.status,
-        last_error: outcome.error,
-        last_http_status: outcome.httpStatus,
-        consecutive_failures: outcome.status === 'error' ? eb('consecutive_failures', '+', 1) : 0,
-        ...(outcome.validators ? { etag: outcome.validators.etag, last_modified: outcome.validators.lastModified } : {}),
-      }))
-      .where('id', '=', outcome.sourceId)
-      .execute();
-  });
+      }),
+    )
+    .updateTable('sources')
+    .set((eb) => ({
+      last_fetched_at: outcome.at,
+      last_status: outcome.status,
+      last_error: outcome.error,
+      last_http_status: outcome.httpStatus,
+      consecutive_failures: outcome.status === 'error' ? eb('consecutive_failures', '+', 1) : 0,
+      ...(outcome.validators ? { etag: outcome.validators.etag, last_modified: outcome.validators.lastModified } : {}),
+    }))
+    .where('id', '=', outcome.sourceId)
+    .execute();
 }
 
 /** Sources whose last fetch failed, worst first: for `radar status`. */

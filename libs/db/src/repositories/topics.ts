@@ -30,6 +30,7 @@ export interface NewTopicInput {
 
 /** Thrown when a topic name is taken; the CLI prints it as is. */
 export class TopicExistsError extends Error {
+  override readonly name = 'TopicExistsError';
   constructor(name: string) {
     super(`topic "${name}" already exists`);
   }

@@ -1,0 +1,41 @@
+import { Option, type Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+/**
+ * `radar pause` / `radar resume`: the global pause (DESIGN §4). The flag is written to
+ * Postgres first — it is the truth, and each tick re-applies it to the queue, which matters
+ * if Redis loses its data — then the BullMQ pipeline queue is paused or resumed right away
+ * so the effect does not wait for the next tick.
+ */
+export function registerPauseCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('pause')
+    .description('pause everything: no new windows are fanned out and no queued runs start (nothing is lost)')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(async (options: { json?: boolean }) => {
+      const db = await ctx.db();
+      const queues = await ctx.queues();
+      const { readGlobalPause, writeGlobalPause } = await import('@aharadar/db');
+      const before = await readGlobalPause(db);
+      await writeGlobalPause(db, true, ctx.now());
+      await queues.pipeline.pause();
+      if (options.json) return ctx.out.json({ paused: true, wasPaused: before.paused });
+      ctx.out.line(before.paused ? 'already paused (re-applied to the pipeline queue)' : 'paused: ticks schedule nothing and queued runs wait');
+      ctx.out.line('runs already in flight finish normally; queued runs stay queued and due windows are scheduled by the first tick after `radar resume` — nothing is lost');
+    });
+
+  program
+    .command('resume')
+    .description('end a global pause: scheduling and runs continue where they stopped')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(async (options: { json?: boolean }) => {
+      const db = await ctx.db();
+      const queues = await ctx.queues();
+      const { readGlobalPause, writeGlobalPause } = await import('@aharadar/db');
+      const before = await readGlobalPause(db);
+      await writeGlobalPause(db, false, ctx.now());
+      await queues.pipeline.resume();
+      if (options.json) return ctx.out.json({ paused: false, wasPaused: before.paused });
+      ctx.out.line(before.paused ? 'resumed: queued runs start now; the next tick schedules the windows that became due meanwhile' : 'not paused (nothing to resume)');
+    });
+}

@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { registerBackfillCommand } from './commands/backfill.js';
+import { registerDigestCommands } from './commands/digests.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+import { registerPauseCommands } from './commands/pause.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerSourceCommands } from './commands/source.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerTickCommand } from './commands/tick.js';
+import { registerTopicCommands } from './commands/topic.js';
+import type { CliContext } from './context.js';
+
+/**
+ * The `radar` command tree. Usage errors are printed by commander as one line prefixed like
+ * our own (`radar: error: ...`), and `exitOverride` hands control back to main instead of
+ * exiting, so connections opened by a previous step are still closed.
+ */
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command('radar')
+    .description('aharadar content radar: topics, sources, schedules, runs, digests and status')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (message, write) => write(`radar: ${message.trim()}\n`),
+    })
+    .addHelpText(
+      'after',
+      '\nConfiguration comes from the environment (DATABASE_URL, REDIS_URL, QUEUE_PREFIX, ...; see .env.example).\nAdd --json to commands that print data for machine-readable output.',
+    );
+  registerMigrateCommand(program, ctx);
+  registerTopicCommands(program, ctx);
+  registerSourceCommands(program, ctx);
+  registerRunCommand(program, ctx);
+  registerBackfillCommand(program, ctx);
+  registerTickCommand(program, ctx);
+  registerDigestCommands(program, ctx);
+  registerStatusCommand(program, ctx);
+  registerPauseCommands(program, ctx);
+  return program;
+}
