@@ -13,14 +13,9 @@ export function registerPauseCommands(program: Command, ctx: CliContext): void {
     .description('pause everything: no new windows are fanned out and no queued runs start (nothing is lost)')
     .addOption(new Option('--json', 'print JSON'))
     .action(async (options: { json?: boolean }) => {
-      const db = await ctx.db();
-      const queues = await ctx.queues();
-      const { readGlobalPause, writeGlobalPause } = await import('@aharadar/db');
-      const before = await readGlobalPause(db);
-      await writeGlobalPause(db, true, ctx.now());
-      await queues.pipeline.pause();
-      if (options.json) return ctx.out.json({ paused: true, wasPaused: before.paused });
-      ctx.out.line(before.paused ? 'already paused (re-applied to the pipeline queue)' : 'paused: ticks schedule nothing and queued runs wait');
+      const wasPaused = await setGlobalPause(ctx, true);
+      if (options.json) return ctx.out.json({ paused: true, wasPaused });
+      ctx.out.line(wasPaused ? 'already paused (re-applied to the pipeline queue)' : 'paused: ticks schedule nothing and queued runs wait');
       ctx.out.line('runs already in flight finish normally; queued runs stay queued and due windows are scheduled by the first tick after `radar resume` — nothing is lost');
     });
 
@@ -29,13 +24,20 @@ export function registerPauseCommands(program: Command, ctx: CliContext): void {
     .description('end a global pause: scheduling and runs continue where they stopped')
     .addOption(new Option('--json', 'print JSON'))
     .action(async (options: { json?: boolean }) => {
-      const db = await ctx.db();
-      const queues = await ctx.queues();
-      const { readGlobalPause, writeGlobalPause } = await import('@aharadar/db');
-      const before = await readGlobalPause(db);
-      await writeGlobalPause(db, false, ctx.now());
-      await queues.pipeline.resume();
-      if (options.json) return ctx.out.json({ paused: false, wasPaused: before.paused });
-      ctx.out.line(before.paused ? 'resumed: queued runs start now; the next tick schedules the windows that became due meanwhile' : 'not paused (nothing to resume)');
+      const wasPaused = await setGlobalPause(ctx, false);
+      if (options.json) return ctx.out.json({ paused: false, wasPaused });
+      ctx.out.line(wasPaused ? 'resumed: queued runs start now; the next tick schedules the windows that became due meanwhile' : 'not paused (nothing to resume)');
     });
+}
+
+/** Writes the flag, then makes the pipeline queue follow it; returns the previous state. */
+async function setGlobalPause(ctx: CliContext, paused: boolean): Promise<boolean> {
+  const db = await ctx.db();
+  const queues = await ctx.queues();
+  const { readGlobalPause, writeGlobalPause } = await import('@aharadar/db');
+  const before = await readGlobalPause(db);
+  await writeGlobalPause(db, paused, ctx.now());
+  if (paused) await queues.pipeline.pause();
+  else await queues.pipeline.resume();
+  return before.paused;
 }

@@ -1,7 +1,7 @@
 import { parseDate } from '../text/dates.js';
 import type { XmlElement } from '../xml/tree.js';
 import { attrLocal } from '../xml/tree.js';
-import type { FeedEntry } from './model.js';
+import type { FeedContent, FeedEntry } from './model.js';
 import type { NsKind } from './namespaces.js';
 import { childrenNamed, firstChild } from './namespaces.js';
 import { atomText, baseFor, formatPerson, nonEmpty, plainValue, rawValue, resolveLink } from './values.js';
@@ -9,15 +9,7 @@ import { atomText, baseFor, formatPerson, nonEmpty, plainValue, rawValue, resolv
 /** Atom 1.0 and 0.3 (and feeds that forgot the namespace). */
 const ATOM: readonly NsKind[] = ['atom', 'none'];
 
-export interface AtomFeed {
-  title: string | null;
-  link: string | null;
-  id: string | null;
-  summary: string | null;
-  author: string | null;
-  publishedAt: Date | null;
-  entries: FeedEntry[];
-}
+export type AtomFeed = FeedContent;
 
 function firstDate(el: XmlElement, names: readonly string[]): Date | null {
   for (const name of names) {

@@ -1,19 +1,11 @@
 import { SourceError } from '../errors.js';
 import { parseDate } from '../text/dates.js';
 import { htmlToText, plainText } from '../text/html.js';
-import type { FeedEntry } from './model.js';
+import type { FeedContent, FeedEntry } from './model.js';
 import { nonEmpty, resolveLink } from './values.js';
 
 /** JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1). */
-export interface JsonFeedDocument {
-  title: string | null;
-  link: string | null;
-  id: string | null;
-  summary: string | null;
-  author: string | null;
-  publishedAt: Date | null;
-  entries: FeedEntry[];
-}
+export type JsonFeedDocument = FeedContent;
 
 type Json = Record<string, unknown>;
 

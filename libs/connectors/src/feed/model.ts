@@ -15,11 +15,8 @@ export interface FeedEntry {
   comments: number | null;
 }
 
-/** Everything read from a feed document, before it is reduced to NormalizedItems. */
-export interface FeedDocument {
-  format: FeedFormat;
-  /** The character encoding the bytes were decoded with. */
-  encoding: string;
+/** What every format's reader extracts: the feed's own fields and its entries. */
+export interface FeedContent {
   title: string | null;
   link: string | null;
   id: string | null;
@@ -27,6 +24,13 @@ export interface FeedDocument {
   author: string | null;
   publishedAt: Date | null;
   entries: FeedEntry[];
+}
+
+/** Everything read from a feed document, before it is reduced to NormalizedItems. */
+export interface FeedDocument extends FeedContent {
+  format: FeedFormat;
+  /** The character encoding the bytes were decoded with. */
+  encoding: string;
   /** Problems the lenient parser recovered from (empty for a well-formed document). */
   problems: string[];
 }

@@ -1,7 +1,7 @@
 import { parseDate } from '../text/dates.js';
 import type { XmlElement } from '../xml/tree.js';
 import { attrLocal, elementChildren } from '../xml/tree.js';
-import type { FeedEntry } from './model.js';
+import type { FeedContent, FeedEntry } from './model.js';
 import type { NsKind } from './namespaces.js';
 import { childrenNamed, firstChild, firstOf, nsKind } from './namespaces.js';
 import { atomText, baseFor, formatPerson, htmlValue, nonEmpty, plainValue, rawValue, resolveLink } from './values.js';
@@ -12,15 +12,7 @@ const DC: readonly NsKind[] = ['dc'];
 const DCTERMS: readonly NsKind[] = ['dcterms'];
 const ATOM: readonly NsKind[] = ['atom'];
 
-export interface RssChannel {
-  title: string | null;
-  link: string | null;
-  id: string | null;
-  summary: string | null;
-  author: string | null;
-  publishedAt: Date | null;
-  entries: FeedEntry[];
-}
+export type RssChannel = FeedContent;
 
 function firstDate(el: XmlElement, pairs: ReadonlyArray<readonly [readonly NsKind[], string]>): Date | null {
   for (const [kinds, local] of pairs) {
