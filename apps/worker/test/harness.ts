@@ -89,3 +89,12 @@ export async function addFeedSource(h: Harness, topicId: number, url: string, na
   const source = await insertSource(h.database.db, { topicId, type: 'feed', name, config: { url }, weight: 1 });
   return source.id;
 }
+
+/**
+ * A creation time and a tick time such that exactly one 1-minute window has ended and is due
+ * (lag ≤ 1 s), whatever the second hand says when the test runs.
+ */
+export function oneDueMinute(): { createdAt: Date; now: Date } {
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  return { createdAt: new Date(minute - 60_000 + 1_000), now: new Date(minute + 2_000) };
+}

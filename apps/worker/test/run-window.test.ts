@@ -13,7 +13,7 @@ import { liveFeed, startFeedServer, staticFeed, type FeedServer } from '../../..
 import { deleteKeys, TEST_REDIS_URL } from '../../../test/support/services.js';
 import { processRunWindow } from '../src/run-window.js';
 import { runTick } from '../src/tick.js';
-import { addEveryTopic, addFeedSource, createHarness, type Harness } from './harness.js';
+import { addEveryTopic, addFeedSource, createHarness, oneDueMinute, type Harness } from './harness.js';
 
 const MINUTE = 60_000;
 
@@ -164,9 +164,9 @@ describe('window runs', () => {
   });
 
   it('writes one digest when the same window is delivered twice', async () => {
-    const now = new Date();
+    const { createdAt, now } = oneDueMinute();
     feeds.route('/dup.xml', liveFeed('dup'));
-    const topic = await addEveryTopic(h, 'dup', 60, new Date(now.getTime() - 1.5 * MINUTE));
+    const topic = await addEveryTopic(h, 'dup', 60, createdAt);
     await addFeedSource(h, topic.id, feeds.url('/dup.xml'));
     await runTick({ ...h.tickDeps(), now: () => now });
     const [row] = await h.database.sql<{ id: number; topic_id: number }[]>`SELECT id, topic_id FROM windows`;
@@ -189,9 +189,9 @@ describe('window runs', () => {
   });
 
   it('retries a failing run and ends it with a failed digest carrying the reason', async () => {
-    const now = new Date();
+    const { createdAt, now } = oneDueMinute();
     feeds.route('/fail.xml', liveFeed('fail'));
-    const topic = await addEveryTopic(h, 'failing', 60, new Date(now.getTime() - 1.5 * MINUTE));
+    const topic = await addEveryTopic(h, 'failing', 60, createdAt);
     await addFeedSource(h, topic.id, feeds.url('/fail.xml'));
     // Make persisting the digest items impossible: the run fails at its last step, every time.
     await h.database.sql`ALTER TABLE digest_items ADD CONSTRAINT test_never CHECK (rank < 0)`;
