@@ -9,6 +9,9 @@ const log = createLogger({ service: 'scheduler', level: config.logLevel });
 async function main(): Promise<void> {
   const redis = createRedis(config.redisUrl, 'worker', 'aharadar-scheduler');
   const queues = createQueues(redis, config.queuePrefix);
+  // Without a listener BullMQ prints connection errors raw on stderr: log them as JSON.
+  queues.scheduler.on('error', (error) => log.warn({ queue: 'scheduler', err: error.message }, 'queue connection error'));
+  queues.pipeline.on('error', (error) => log.warn({ queue: 'pipeline', err: error.message }, 'queue connection error'));
   const keeper = startTickKeeper({ queue: queues.scheduler, tickMinutes: config.scheduling.tickMinutes, log });
   // A reconnect may follow a Redis restart that lost everything: register again at once.
   redis.on('ready', () => void keeper.ensure('redis ready'));

@@ -139,6 +139,8 @@ describe('window runs', () => {
       active--;
       await liveFeed('ordered')(req, res);
     });
+    // 6.5 minutes back: 6 or 7 windows have ended depending on the second hand; the catch-up
+    // bound (6) runs the newest 6 and records an older one as skipped, which never runs.
     const topic = await addEveryTopic(h, 'ordered', 60, new Date(now.getTime() - 6.5 * MINUTE));
     await addFeedSource(h, topic.id, feeds.url('/ordered.xml'));
     const report = await runTick({ ...h.tickDeps(), now: () => now });
@@ -147,7 +149,7 @@ describe('window runs', () => {
     try {
       const rows = await waitFor('all windows finished', async () => {
         const r = await h.database.sql<{ id: number; status: string; window_start: Date; started_at: Date; finished_at: Date }[]>`
-          SELECT id, status, window_start, started_at, finished_at FROM windows WHERE topic_id = ${topic.id} ORDER BY window_start`;
+          SELECT id, status, window_start, started_at, finished_at FROM windows WHERE topic_id = ${topic.id} AND status <> 'skipped' ORDER BY window_start`;
         return r.every((w) => w.status === 'succeeded') ? r : undefined;
       }, 60_000);
       assert.equal(overlaps, 0, 'two runs of one topic overlapped');

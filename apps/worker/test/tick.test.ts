@@ -83,6 +83,23 @@ describe('tick fan-out', () => {
     assert.equal((await pipelineJobIds(h)).length, first.windowsScheduled);
   });
 
+  it('enqueues a catch-up backlog oldest window first across topics, so a topic\'s windows do not queue back to back', async () => {
+    const now = new Date();
+    const createdAt = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE - 3 * MINUTE + 1_000);
+    for (let i = 0; i < 4; i++) await addEveryTopic(h, `order-${i}`, 60, createdAt);
+    const report = await runTick({ ...h.tickDeps(), now: () => now });
+    assert.ok(report.windowsScheduled >= 8);
+    const rows = new Map((await ledger(h)).map((r) => [`window-${r.id}`, r]));
+    // The order a worker will take them in: oldest waiting job first.
+    const waiting = await h.queues.pipeline.getJobs(['waiting'], 0, -1, true);
+    const order = waiting.map((j) => rows.get(j.id ?? ''));
+    assert.equal(order.length, report.windowsScheduled);
+    for (let i = 1; i < order.length; i++) {
+      assert.ok((order[i - 1]?.window_end.getTime() ?? 0) <= (order[i]?.window_end.getTime() ?? 0), `job ${i} is older than the one before it`);
+      assert.notEqual(order[i - 1]?.topic_id, order[i]?.topic_id, 'two windows of one topic are next to each other in the queue');
+    }
+  });
+
   it('records windows beyond the catch-up bound as skipped, oldest first, and schedules the newest', async () => {
     const now = new Date('2026-03-01T12:00:30Z');
     await addEveryTopic(h, 'long-downtime', 60, new Date('2026-03-01T11:50:10Z'));
@@ -124,14 +141,17 @@ describe('tick fan-out', () => {
   });
 
   it('re-enqueues unfinished windows whose jobs Redis lost, once', async () => {
+    // Hourly windows, two of them ended: no further window falls due between the two ticks.
+    const HOUR = 60 * MINUTE;
     const now = new Date();
-    for (let i = 0; i < 10; i++) await addEveryTopic(h, `lost-${i}`, 60, new Date(now.getTime() - 2.5 * MINUTE));
+    const hour = Math.floor(now.getTime() / HOUR) * HOUR;
+    for (let i = 0; i < 10; i++) await addEveryTopic(h, `lost-${i}`, 3600, new Date(hour - 2 * HOUR + 1_000));
     const first = await runTick({ ...h.tickDeps(), now: () => now });
     assert.ok(first.windowsScheduled > 0);
     await deleteKeys(h.redis.redis, `${h.redis.prefix}:*`); // what FLUSHALL does to us
     assert.equal((await pipelineJobIds(h)).length, 0);
 
-    const later = new Date(now.getTime() + 20_000); // past the reconcile grace period
+    const later = new Date(now.getTime() + 16_000); // past the reconcile grace period (15 s)
     const second = await runTick({ ...h.tickDeps(), now: () => later });
     assert.equal(second.reenqueued, first.windowsScheduled);
     const jobIds = await pipelineJobIds(h);

@@ -8,7 +8,7 @@ export { createSafeFetcher, DEFAULT_USER_AGENT } from './http/fetcher.js';
 export type { FetchOptions, HttpResponse, SafeFetcher } from './http/types.js';
 export { isPrivateAddress } from './http/address-guard.js';
 
-export { canonicalUrl, urlHash } from './url/canonical.js';
+export { canonicalUrl, canonicalUrlHash, urlHash } from './url/canonical.js';
 export { parseDate } from './text/dates.js';
 export { htmlToText } from './text/html.js';
 

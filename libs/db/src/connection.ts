@@ -1,6 +1,6 @@
-import { Kysely } from 'kysely';
-import { PostgresJSDialect } from 'kysely-postgres-js';
+import { Kysely, sql } from 'kysely';
 import postgres from 'postgres';
+import { SlotPool, slotPoolDialect } from './driver.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseOptions {
@@ -22,25 +22,30 @@ export interface DatabaseHandle {
 
 /** Opens a pooled connection. Nothing is sent until the first query. */
 export function createDatabase(options: DatabaseOptions): DatabaseHandle {
-  const client = postgres(options.url, {
-    max: options.maxConnections ?? 10,
+  const clientOptions = {
     // Fail fast when Postgres is down so jobs are retried with backoff instead of hanging.
     connect_timeout: 10,
     idle_timeout: 60,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'aharadar' },
-  });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: client }) });
+  };
+  // Kysely runs on our own pool of single-connection clients, never on postgres.js'
+  // reserve(): that one crashes the process or hangs when Postgres goes away (driver.ts).
+  const pool = new SlotPool((onclose) => postgres(options.url, { ...clientOptions, max: 1, onclose }), options.maxConnections ?? 10);
+  const db = new Kysely<Database>({ dialect: slotPoolDialect(pool) });
+  // The raw client opens no connection until something uses it (tests, one-off scripts).
+  const client = postgres(options.url, { ...clientOptions, max: options.maxConnections ?? 10 });
   return {
     db,
     sql: client,
     async ping() {
-      await client`select 1`;
+      // Through the same pool the work uses, so readiness reflects it.
+      await sql`select 1`.execute(db);
     },
     async close() {
-      // Kysely's destroy() skips a driver that never ran a query, yet ping() may have opened
-      // a connection on the client: end the client too, or it keeps the process alive.
-      await Promise.allSettled([db.destroy(), client.end({ timeout: 5 })]);
+      // Kysely's destroy() skips a driver that never ran a query: end the pool and the raw
+      // client ourselves too, or an open connection keeps the process alive.
+      await Promise.allSettled([db.destroy(), pool.end(), client.end({ timeout: 5 })]);
     },
   };
 }

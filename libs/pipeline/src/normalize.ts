@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalUrl, urlHash, type NormalizedItem } from '@aharadar/connectors';
+import { canonicalUrl, canonicalUrlHash, type NormalizedItem } from '@aharadar/connectors';
 import type { ItemInput } from '@aharadar/db';
 
 /** Titles and summaries are capped so one hostile feed can't bloat the items table. */
@@ -15,7 +15,7 @@ export const MAX_URL_CHARS = 2_048;
 export function toItemInput(sourceId: number, item: NormalizedItem): ItemInput {
   const url = item.url && item.url.length <= MAX_URL_CHARS ? item.url : null;
   const canonical = url ? canonicalUrl(url) : null;
-  const key = url ? urlHash(url) : `src-${createHash('sha256').update(`${sourceId}\u0000${item.externalId}`).digest('hex')}`;
+  const key = canonical ? canonicalUrlHash(canonical) : `src-${createHash('sha256').update(`${sourceId}\u0000${item.externalId}`).digest('hex')}`;
   return {
     externalId: item.externalId.slice(0, 1_000),
     url,

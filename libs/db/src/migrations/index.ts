@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_item_sources_recent_idx.js';
 
 /**
  * Migrations are listed here instead of read from a folder, so the same code works from
@@ -8,4 +9,5 @@ import * as m0001 from './0001_initial.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_item_sources_recent_idx': m0002,
 };

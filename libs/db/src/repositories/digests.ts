@@ -29,52 +29,40 @@ export type PersistOutcome = { persisted: true; digestId: number } | { persisted
  * worker completed just before dying — nothing is written.
  */
 export async function persistDigest(db: Kysely<Database>, input: DigestInput): Promise<PersistOutcome> {
-  return db.transaction().execute(async (tx) => {
-    const current = await tx.selectFrom('windows').select('status').where('id', '=', input.window.id).forUpdate().executeTakeFirst();
-    if (!current || (current.status !== 'queued' && current.status !== 'running')) {
-      return { persisted: false, reason: 'already_finished' } as const;
-    }
-    const digest = await tx
-      .insertInto('digests')
-      .values({
-        window_id: input.window.id,
-        topic_id: input.window.topic_id,
-        window_start: input.window.window_start,
-        window_end: input.window.window_end,
-        trigger: input.window.trigger,
-        status: input.status,
-        error: null,
-        item_count: input.items.length,
-        candidate_count: input.candidateIds.length,
-        sources_total: input.sourcesTotal,
-        sources_failed: input.sourcesFailed,
-        duration_ms: Math.round(input.durationMs),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    if (input.items.length > 0) {
-      await sql`
-        INSERT INTO digest_items (digest_id, item_id, rank, score, breakdown)
-        SELECT ${digest.id}, v.item_id, v.rank, v.score, v.breakdown
-          FROM unnest(${input.items.map((i) => i.itemId)}::int[], ${input.items.map((i) => i.rank)}::int[],
-                      ${input.items.map((i) => i.score)}::float8[], ${input.items.map((i) => i.breakdown as object)}::jsonb[])
-               AS v(item_id, rank, score, breakdown)`.execute(tx);
-    }
-    // Previews (manual runs) claim nothing: the items still go to their scheduled window.
-    if (input.window.trigger !== 'manual' && input.candidateIds.length > 0) {
-      await sql`
-        INSERT INTO topic_item_claims (topic_id, item_id, window_id)
-        SELECT ${input.window.topic_id}, v.item_id, ${input.window.id}
-          FROM unnest(${input.candidateIds}::int[]) AS v(item_id)
-        ON CONFLICT DO NOTHING`.execute(tx);
-    }
-    await tx
-      .updateTable('windows')
-      .set({ status: 'succeeded', digest_id: digest.id, finished_at: input.finishedAt, error: null })
-      .where('id', '=', input.window.id)
-      .execute();
-    return { persisted: true, digestId: digest.id } as const;
-  });
+  const w = input.window;
+  // Previews (manual runs) claim nothing: the items still go to their scheduled window.
+  const claimIds = w.trigger !== 'manual' ? input.candidateIds : [];
+  // ONE statement, so one round trip and its own transaction. `open_window` locks the ledger row
+  // and yields it only while it is unfinished; everything else is written only if it did. A
+  // concurrent persist of the same window waits for the lock, then (READ COMMITTED re-checks
+  // the row) finds it finished and writes nothing. digests_window_key backs this up.
+  const written = await sql<{ id: number }>`
+    WITH open_window AS (
+      SELECT id FROM windows WHERE id = ${w.id} AND status IN ('queued', 'running') FOR UPDATE
+    ), digest AS (
+      INSERT INTO digests (window_id, topic_id, window_start, window_end, trigger, status, error, item_count, candidate_count,
+                           sources_total, sources_failed, duration_ms)
+      SELECT open_window.id, ${w.topic_id}, ${w.window_start}, ${w.window_end}, ${w.trigger}, ${input.status}, NULL, ${input.items.length},
+             ${input.candidateIds.length}, ${input.sourcesTotal}, ${input.sourcesFailed}, ${Math.round(input.durationMs)}
+        FROM open_window
+      RETURNING id
+    ), entries AS (
+      INSERT INTO digest_items (digest_id, item_id, rank, score, breakdown)
+      SELECT digest.id, v.item_id, v.rank, v.score, v.breakdown
+        FROM digest, unnest(${input.items.map((i) => i.itemId)}::int[], ${input.items.map((i) => i.rank)}::int[],
+                            ${input.items.map((i) => i.score)}::float8[], ${input.items.map((i) => i.breakdown as object)}::jsonb[])
+             AS v(item_id, rank, score, breakdown)
+    ), claims AS (
+      INSERT INTO topic_item_claims (topic_id, item_id, window_id)
+      SELECT ${w.topic_id}, v.item_id, ${w.id} FROM digest, unnest(${claimIds}::int[]) AS v(item_id)
+      ON CONFLICT DO NOTHING
+    ), ledger AS (
+      UPDATE windows SET status = 'succeeded', digest_id = digest.id, finished_at = ${input.finishedAt}, error = NULL
+        FROM digest WHERE windows.id = ${w.id}
+    )
+    SELECT id FROM digest`.execute(db);
+  const digest = written.rows[0];
+  return digest ? { persisted: true, digestId: digest.id } : { persisted: false, reason: 'already_finished' };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, Source, SourceFetchStatus } from '../schema.js';
+import type { Database, Source } from '../schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -46,56 +46,6 @@ export async function deleteSource(db: Executor, id: number): Promise<boolean> {
 
 export async function enabledSources(db: Executor, topicId: number): Promise<Source[]> {
   return db.selectFrom('sources').selectAll().where('topic_id', '=', topicId).where('enabled', '=', true).orderBy('id').execute();
-}
-
-export interface FetchOutcomeInput {
-  sourceId: number;
-  windowId: number | null;
-  status: SourceFetchStatus;
-  httpStatus: number | null;
-  errorCode: string | null;
-  error: string | null;
-  durationMs: number;
-  bytes: number;
-  itemsFound: number;
-  itemsNew: number;
-  /** New cache validators; undefined keeps the stored ones (e.g. after an error). */
-  validators?: { etag: string | null; lastModified: string | null };
-  at: Date;
-}
-
-/**
- * Records one fetch (history row) and the source's current health, together: one statement
- * (the history insert is a data-modifying CTE of the update), so one round trip and atomic.
- */
-export async function recordFetchOutcome(db: Executor, outcome: FetchOutcomeInput): Promise<void> {
-  await db
-    .with('history', (qc) =>
-      qc.insertInto('fetch_results').values({
-        source_id: outcome.sourceId,
-        window_id: outcome.windowId,
-        status: outcome.status,
-        http_status: outcome.httpStatus,
-        error_code: outcome.errorCode,
-        error: outcome.error,
-        duration_ms: Math.round(outcome.durationMs),
-        bytes: outcome.bytes,
-        items_found: outcome.itemsFound,
-        items_new: outcome.itemsNew,
-        fetched_at: outcome.at,
-      }),
-    )
-    .updateTable('sources')
-    .set((eb) => ({
-      last_fetched_at: outcome.at,
-      last_status: outcome.status,
-      last_error: outcome.error,
-      last_http_status: outcome.httpStatus,
-      consecutive_failures: outcome.status === 'error' ? eb('consecutive_failures', '+', 1) : 0,
-      ...(outcome.validators ? { etag: outcome.validators.etag, last_modified: outcome.validators.lastModified } : {}),
-    }))
-    .where('id', '=', outcome.sourceId)
-    .execute();
 }
 
 /** Sources whose last fetch failed, worst first: for `radar status`. */
