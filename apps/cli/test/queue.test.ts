@@ -142,7 +142,9 @@ describe('radar commands that drive the queues', () => {
       const json = await cli.json<{ state: string; report: { outcome: string; dueTopics: number; windowsScheduled: number } }>(['tick']);
       assert.equal(json.state, 'completed');
       assert.equal(json.report.outcome, 'done');
-      assert.equal(json.report.windowsScheduled, 0, 'the second tick finds nothing new');
+      // Nothing already scheduled comes again; a 1-minute window that ended between the two
+      // commands may be new (the test can straddle a minute boundary on a loaded machine).
+      assert.ok(json.report.windowsScheduled <= 1, `the second tick rescheduled ${json.report.windowsScheduled} windows`);
     } finally {
       await worker.close();
       connection.disconnect();

@@ -9,3 +9,4 @@ export * from './repositories/items.js';
 export * from './repositories/digests.js';
 export * from './repositories/state.js';
 export * from './repositories/status.js';
+export { migrations } from './migrations/index.js';
