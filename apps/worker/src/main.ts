@@ -1,6 +1,6 @@
 import { loadConfigOrExit, readWorkerConfig } from '@aharadar/config';
 import { createSafeFetcher } from '@aharadar/connectors';
-import { createDatabase } from '@aharadar/db';
+import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
 import { createLogger, exitOnStartupError, onShutdownSignal, startHealthServer } from '@aharadar/log';
 import { createQueues, createRedis } from '@aharadar/queue';
 import { startConsumers } from './consumers.js';
@@ -12,6 +12,9 @@ const FORCED_RELEASE_MS = 1_000;
 const log = createLogger({ service: 'worker', level: config.logLevel });
 
 async function main(): Promise<void> {
+  // postgres.js' own background queries may reject unawaited when Postgres goes away: those
+  // must not end the worker (invariant 6). Anything else unhandled still does.
+  guardLostConnectionRejections((error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'postgres connection lost during the driver\'s own work (ignored)'));
   const database = createDatabase({ url: config.databaseUrl, maxConnections: config.concurrency + 4, applicationName: 'aharadar-worker' });
   const redis = createRedis(config.redisUrl, 'worker', 'aharadar-worker');
   const consumerConnection = createRedis(config.redisUrl, 'worker', 'aharadar-worker-consumer');

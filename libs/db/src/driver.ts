@@ -88,7 +88,7 @@ export interface Slot {
 export class SlotPool {
   readonly #idle: Slot[] = [];
   readonly #all = new Set<Slot>();
-  readonly #waiters: ((slot: Slot) => void)[] = [];
+  readonly #waiters: { resolve: (slot: Slot) => void; reject: (error: Error) => void }[] = [];
   #ending = false;
 
   constructor(
@@ -108,7 +108,7 @@ export class SlotPool {
     const idle = this.#idle.pop();
     if (idle) return idle;
     if (this.#all.size < this.max) return this.#spawn();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   /** Returns a slot; a broken one is ended (dropping all its state) and replaced. */
@@ -121,13 +121,14 @@ export class SlotPool {
       next = this.#spawn();
     }
     const waiter = this.#waiters.shift();
-    if (waiter) waiter(next);
+    if (waiter) waiter.resolve(next);
     else this.#idle.push(next);
   }
 
   /** Ends every client; queries in flight may finish first (postgres.js' graceful end). */
   async end(): Promise<void> {
     this.#ending = true;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new ConnectionLostError(new Error('the database handle is closed')));
     await Promise.all([...this.#all].map((slot) => slot.client.end()));
     this.#all.clear();
     this.#idle.length = 0;
@@ -214,4 +215,31 @@ export function slotPoolDialect(pool: SlotPool): Dialect {
     createIntrospector: (db: Kysely<unknown>) => new PostgresIntrospector(db),
     createQueryCompiler: () => new PostgresQueryCompiler(),
   };
+}
+
+let guardInstalled = false;
+
+/**
+ * postgres.js runs some queries of its own on every new connection (the array types it fetches
+ * after the handshake) and awaits them nowhere. When Postgres goes away at that moment — a
+ * restart, a terminated backend, or a broken client being ended — that promise rejects with a
+ * connection error as an *unhandled rejection*, and Node ends the process. The fault suite
+ * (scenario 1, a Postgres restart under load) lost a worker this way.
+ *
+ * This process-wide guard lets exactly those go — connection-level errors raised inside
+ * postgres.js' connection code, whose queries a caller awaits get their own rejection anyway —
+ * and reports them to `onIgnored`. Any other unhandled rejection is rethrown and ends the
+ * process as before. Idempotent.
+ */
+export function guardLostConnectionRejections(onIgnored: (error: unknown) => void): void {
+  if (guardInstalled) return;
+  guardInstalled = true;
+  process.on('unhandledRejection', (reason) => {
+    const stack = reason instanceof Error ? (reason.stack ?? '') : '';
+    if (isConnectionLost(reason) && /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/]connection\.js/.test(stack)) {
+      onIgnored(reason);
+      return;
+    }
+    throw reason;
+  });
 }

@@ -1,6 +1,6 @@
 export * from './schema.js';
 export { createDatabase, type DatabaseHandle, type DatabaseOptions } from './connection.js';
-export { isConnectionLost, ConnectionLostError } from './driver.js';
+export { isConnectionLost, ConnectionLostError, guardLostConnectionRejections } from './driver.js';
 export { migrateToLatest, type MigrationReport } from './migrate.js';
 export * from './repositories/topics.js';
 export * from './repositories/sources.js';

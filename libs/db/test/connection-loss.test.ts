@@ -7,7 +7,9 @@
  * backends are terminated with pg_terminate_backend, as a restart or failover does.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -176,6 +178,26 @@ describe('a lost Postgres connection', () => {
     assert.deepEqual(uncaught, []);
     assert.equal(recoveredAfter.length, 6, `only ${recoveredAfter.length}/6 loops worked again within 45 s of the outage's end`);
     assert.ok(ended, 'a query still hangs after the outage');
+  });
+
+  it('survives a connection killed while postgres.js fetches its array types (an unawaited internal query)', { timeout: 60_000 }, async () => {
+    // In a child process: node:test itself fails a test on any unhandled rejection.
+    const child = (guard: boolean) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const args = ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./fixtures/types-fetch-killed.ts', import.meta.url)), database.url];
+        const p = spawn(process.execPath, guard ? args : [...args, '--no-guard'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+        p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+        p.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const unguarded = await child(false);
+    assert.notEqual(unguarded.code, 0, `the scenario no longer kills an unguarded process: ${unguarded.stdout}`);
+    assert.match(unguarded.stderr, /terminating connection due to administrator command/);
+    const guarded = await child(true);
+    assert.equal(guarded.code, 0, guarded.stderr);
+    assert.match(guarded.stdout, /^survived ignored=[1-9]\d* again=1$/m);
   });
 
   it('classifies connection-level errors', () => {
