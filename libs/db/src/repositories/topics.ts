@@ -39,6 +39,10 @@ export class TopicExistsError extends Error {
 export async function insertTopic(db: Kysely<Database>, input: NewTopicInput): Promise<Topic> {
   const { schedule } = input;
   const anchor = schedule.kind === 'every' ? schedule.anchor : input.createdAt;
+  // Refuse a taken name before the INSERT: ON CONFLICT DO NOTHING alone still draws an id
+  // from the sequence, so a rejected `radar topic add` would leave a trace in the database
+  // (found by the fault suite's pg_dump comparison). The ON CONFLICT below covers the race.
+  if (await findTopicByName(db, input.name)) throw new TopicExistsError(input.name);
   const row = await db
     .insertInto('topics')
     .values({
