@@ -2,10 +2,9 @@ import {
   findNextUnfinishedWindow,
   findTopicById,
   findWindow,
-  hasUnfinishedPredecessor,
-  markWindowRunning,
   persistFailedDigest,
   recordWindowError,
+  startWindowRun,
 } from '@aharadar/db';
 import { buildDigest, type IngestDeps } from '@aharadar/pipeline';
 import { lockKey, parseRunWindowPayload, tryAcquireLock, windowJobId, type PipelineQueue, type RunWindowPayload } from '@aharadar/queue';
@@ -54,9 +53,10 @@ export async function processRunWindow(deps: RunWindowDeps, job: Job<RunWindowPa
   const keepAlive = setInterval(() => void lock.extend().catch(() => false), deps.topicLockTtlMs / 3);
   const started = performance.now();
   try {
-    if (await hasUnfinishedPredecessor(deps.db, window)) return await waitYourTurn(job, token);
-    const running = await markWindowRunning(deps.db, window.id, deps.now());
-    if (!running) return { outcome: 'finished_already' };
+    const start = await startWindowRun(deps.db, window, deps.now());
+    if (start.outcome === 'predecessor_unfinished') return await waitYourTurn(job, token);
+    if (start.outcome === 'finished') return { outcome: 'finished_already' };
+    const running = start.window;
     const topic = await findTopicById(deps.db, window.topic_id);
     if (!topic) return { outcome: 'gone' };
 
