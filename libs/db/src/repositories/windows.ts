@@ -195,21 +195,24 @@ export async function findWindow(db: Executor, id: number): Promise<WindowRow | 
 }
 
 /**
- * True when an earlier window of the same topic has not finished: per-topic runs must finish
- * in window order (invariant 3), so the caller delays this run instead of starting it.
+ * The unfinished scheduled windows of the same topic that end at or before `window` starts:
+ * per-topic runs must finish in window order (invariant 3), so while one exists the run waits.
+ * No correlation with the outer query: usable on its own and as an `exists` subquery.
  */
+function unfinishedPredecessors(db: Executor, window: Pick<WindowRow, 'id' | 'topic_id' | 'window_start'>) {
+  return db
+    .selectFrom('windows as earlier')
+    .select('earlier.id')
+    .where('earlier.topic_id', '=', window.topic_id)
+    .where('earlier.status', 'in', ['queued', 'running'])
+    .where('earlier.trigger', '<>', 'manual')
+    .where('earlier.window_end', '<=', window.window_start)
+    .where('earlier.id', '<>', window.id);
+}
+
+/** True when an earlier window of the same topic has not finished (see {@link unfinishedPredecessors}). */
 export async function hasUnfinishedPredecessor(db: Executor, window: Pick<WindowRow, 'id' | 'topic_id' | 'window_start'>): Promise<boolean> {
-  const row = await db
-    .selectFrom('windows')
-    .select('id')
-    .where('topic_id', '=', window.topic_id)
-    .where('status', 'in', ['queued', 'running'])
-    .where('trigger', '<>', 'manual')
-    .where('window_end', '<=', window.window_start)
-    .where('id', '<>', window.id)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await unfinishedPredecessors(db, window).limit(1).executeTakeFirst()) !== undefined;
 }
 
 export type WindowStart =
@@ -220,10 +223,9 @@ export type WindowStart =
   | { outcome: 'finished' };
 
 /**
- * {@link hasUnfinishedPredecessor} then {@link markWindowRunning}, as ONE statement in the
- * common case (a run is a dozen round trips; this saves one): the window moves to `running`
- * only if it is unfinished and no earlier window of its topic is. Only when it did not move is
- * the reason looked up.
+ * Moves the window to `running` and counts the attempt — only if it is unfinished and no
+ * earlier window of its topic is — in ONE statement in the common case (a run is a dozen
+ * round trips; this saves one). Only when it did not move is the reason looked up.
  */
 export async function startWindowRun(db: Executor, window: Pick<WindowRow, 'id' | 'topic_id' | 'window_start'>, now: Date): Promise<WindowStart> {
   const row = await db
@@ -231,20 +233,7 @@ export async function startWindowRun(db: Executor, window: Pick<WindowRow, 'id' 
     .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), started_at: now, error: null }))
     .where('id', '=', window.id)
     .where('status', 'in', ['queued', 'running'])
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('windows as earlier')
-            .select('earlier.id')
-            .where('earlier.topic_id', '=', window.topic_id)
-            .where('earlier.status', 'in', ['queued', 'running'])
-            .where('earlier.trigger', '<>', 'manual')
-            .where('earlier.window_end', '<=', window.window_start)
-            .where('earlier.id', '<>', window.id),
-        ),
-      ),
-    )
+    .where((eb) => eb.not(eb.exists(unfinishedPredecessors(db, window))))
     .returningAll()
     .executeTakeFirst();
   if (row) return { outcome: 'started', window: row };
@@ -262,20 +251,6 @@ export async function findNextUnfinishedWindow(db: Executor, window: Pick<Window
     .where('window_start', '>=', window.window_end)
     .orderBy('window_start')
     .limit(1)
-    .executeTakeFirst();
-}
-
-/**
- * Moves a window to `running` and counts the attempt. Returns undefined when the window has
- * already finished (a duplicate or late job): the caller then does nothing.
- */
-export async function markWindowRunning(db: Executor, id: number, now: Date): Promise<WindowRow | undefined> {
-  return db
-    .updateTable('windows')
-    .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), started_at: now, error: null }))
-    .where('id', '=', id)
-    .where('status', 'in', ['queued', 'running'])
-    .returningAll()
     .executeTakeFirst();
 }
 
