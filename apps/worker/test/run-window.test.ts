@@ -64,7 +64,8 @@ describe('window runs', () => {
   });
 
   it('builds a complete digest from the good feed while every bad source is recorded', async () => {
-    const now = new Date();
+    // Exactly one due window, whatever the second hand says (two would count each failure twice).
+    const { createdAt, now } = oneDueMinute();
     feeds.route('/good.xml', liveFeed('good', { slotSeconds: 5, slots: 40 }));
     feeds.route('/malformed.xml', (_q, res) => void res.writeHead(200, { 'content-type': 'application/rss+xml' }).end('<<<\u0000 this is not XML >>> & <'));
     // Truncated XML: the parser recovers what it can (like feedparser's "bozo"), never throws.
@@ -80,7 +81,7 @@ describe('window runs', () => {
       res.end(`<rss><channel>${'<item><title>x</title></item>'.repeat(20_000)}</channel></rss>`);
     });
     feeds.route('/bomb.xml', (_q, res) => void res.writeHead(200, { 'content-type': 'application/rss+xml', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(20 * 1024 * 1024, 32))));
-    const topic = await addEveryTopic(h, 'mixed', 60, new Date(now.getTime() - 1.5 * MINUTE));
+    const topic = await addEveryTopic(h, 'mixed', 60, createdAt);
     const good = await addFeedSource(h, topic.id, feeds.url('/good.xml'), 'good');
     const truncated = await addFeedSource(h, topic.id, feeds.url('/truncated.xml'), 'truncated');
     const bad = {
