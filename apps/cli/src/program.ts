@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAlertsCommand } from './commands/alerts.js';
 import { registerBackfillCommand } from './commands/backfill.js';
 import { registerDigestCommands } from './commands/digests.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -36,5 +37,6 @@ export function createProgram(ctx: CliContext): Command {
   registerDigestCommands(program, ctx);
   registerStatusCommand(program, ctx);
   registerPauseCommands(program, ctx);
+  registerAlertsCommand(program, ctx);
   return program;
 }

@@ -1,6 +1,7 @@
 import { loadConfigOrExit, readSchedulerConfig } from '@aharadar/config';
-import { createLogger, exitOnStartupError, onShutdownSignal, startHealthServer } from '@aharadar/log';
+import { createLogger, exitOnStartupError, MetricsRegistry, onShutdownSignal, startHealthServer } from '@aharadar/log';
 import { createQueues, createRedis } from '@aharadar/queue';
+import { startAlertMonitor, type AlertMonitor } from './alert-monitor.js';
 import { startTickKeeper } from './keeper.js';
 
 const config = loadConfigOrExit('scheduler', readSchedulerConfig);
@@ -17,7 +18,15 @@ async function main(): Promise<void> {
   redis.on('ready', () => void keeper.ensure('redis ready'));
   await keeper.ensure('start');
 
+  const metrics = new MetricsRegistry();
+  const { alerts } = config;
+  const monitor: AlertMonitor | null =
+    alerts.checkSeconds > 0
+      ? startAlertMonitor({ redis, queues, prefix: config.queuePrefix, thresholds: alerts, webhookUrl: alerts.webhookUrl, checkSeconds: alerts.checkSeconds, log, metrics })
+      : null;
+
   const health = await startHealthServer({
+    metrics,
     port: config.healthPort,
     checks: {
       redis: async () => {
@@ -28,10 +37,14 @@ async function main(): Promise<void> {
       },
     },
   });
-  log.info({ healthPort: health.port, tickMinutes: config.scheduling.tickMinutes, queuePrefix: config.queuePrefix }, 'scheduler started');
+  log.info(
+    { healthPort: health.port, tickMinutes: config.scheduling.tickMinutes, queuePrefix: config.queuePrefix, alertCheckSeconds: alerts.checkSeconds, alertWebhook: alerts.webhookUrl !== null },
+    'scheduler started',
+  );
 
   onShutdownSignal(log, async () => {
     keeper.stop();
+    monitor?.stop();
     await health.close();
     await queues.close();
     redis.disconnect();

@@ -31,8 +31,20 @@ export interface FetchConfig {
   hackerNewsApiUrl: string;
 }
 
+/** The scheduler's alert monitor (README "Alerts"); thresholds of 0 turn a rule off. */
+export interface AlertConfig {
+  /** Seconds between checks; 0 = no monitor in this process. */
+  checkSeconds: number;
+  queueDepth: number;
+  oldestWaitingMs: number;
+  stuckJobMs: number;
+  /** Where firing/resolved transitions are POSTed as JSON; null = log lines only. */
+  webhookUrl: string | null;
+}
+
 export interface SchedulerConfig extends ConnectionConfig {
   scheduling: SchedulingConfig;
+  alerts: AlertConfig;
   healthPort: number;
 }
 
@@ -54,6 +66,8 @@ export interface WorkerConfig extends ConnectionConfig {
 export interface CliConfig extends ConnectionConfig {
   scheduling: SchedulingConfig;
   fetch: FetchConfig;
+  /** `radar alerts` evaluates the same rules as the scheduler's monitor. */
+  alerts: AlertConfig;
   /** `radar backfill` enqueues runs with the same retry budget as the tick's. */
   pipelineAttempts: number;
 }
@@ -79,6 +93,11 @@ export const DEFAULTS = {
   HN_API_URL: 'https://hacker-news.firebaseio.com/v0',
   HEALTH_PORT: 8080,
   SCHEDULER_HEALTH_PORT: 8081,
+  ALERT_CHECK_SECONDS: 30,
+  ALERT_QUEUE_DEPTH: 1_000,
+  ALERT_OLDEST_WAITING_SECONDS: 900,
+  ALERT_STUCK_JOB_MINUTES: 30,
+  ALERT_WEBHOOK_URL: '',
 } as const;
 
 export function readConnectionConfig(env: Env = process.env): ConnectionConfig {
@@ -130,6 +149,17 @@ export function readFetchConfig(env: Env = process.env): FetchConfig {
   };
 }
 
+export function readAlertConfig(env: Env = process.env): AlertConfig {
+  const r = new ConfigReader(env);
+  return {
+    checkSeconds: r.number('ALERT_CHECK_SECONDS', DEFAULTS.ALERT_CHECK_SECONDS, { min: 0, max: 86_400, integer: true }),
+    queueDepth: r.number('ALERT_QUEUE_DEPTH', DEFAULTS.ALERT_QUEUE_DEPTH, { min: 0, max: 100_000_000, integer: true }),
+    oldestWaitingMs: r.number('ALERT_OLDEST_WAITING_SECONDS', DEFAULTS.ALERT_OLDEST_WAITING_SECONDS, { min: 0, max: 7 * 86_400 }) * 1000,
+    stuckJobMs: r.number('ALERT_STUCK_JOB_MINUTES', DEFAULTS.ALERT_STUCK_JOB_MINUTES, { min: 0, max: 7 * 1440 }) * 60_000,
+    webhookUrl: r.optionalUrl('ALERT_WEBHOOK_URL', ['http', 'https']),
+  };
+}
+
 function readHealthPort(r: ConfigReader): number {
   // 0 lets the OS pick a free port (tests); the chosen port is logged at start-up.
   return r.number('HEALTH_PORT', DEFAULTS.HEALTH_PORT, { min: 0, max: 65_535, integer: true });
@@ -139,6 +169,7 @@ export function readSchedulerConfig(env: Env = process.env): SchedulerConfig {
   return {
     ...readConnectionConfig(env),
     scheduling: readSchedulingConfig(env),
+    alerts: readAlertConfig(env),
     healthPort: new ConfigReader(env).number('SCHEDULER_HEALTH_PORT', DEFAULTS.SCHEDULER_HEALTH_PORT, { min: 0, max: 65_535, integer: true }),
   };
 }
@@ -170,6 +201,7 @@ export function readCliConfig(env: Env = process.env): CliConfig {
     ...readConnectionConfig(env),
     scheduling: readSchedulingConfig(env),
     fetch: readFetchConfig(env),
+    alerts: readAlertConfig(env),
     pipelineAttempts: readPipelineAttempts(new ConfigReader(env)),
   };
 }

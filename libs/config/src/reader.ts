@@ -45,6 +45,11 @@ export class ConfigReader {
     return value;
   }
 
+  /** A URL that may be left unset (null), e.g. an optional webhook. */
+  optionalUrl(name: string, protocols: readonly string[]): string | null {
+    return this.values[name] === undefined ? null : this.url(name, '', protocols);
+  }
+
   number(name: string, fallback: number, range: { min: number; max?: number; integer?: boolean }): number {
     const raw = this.env.get(name).asString();
     if (raw === undefined) return fallback;

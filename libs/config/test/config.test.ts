@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { ConfigError, DEFAULTS, readCliConfig, readSchedulerConfig, readWorkerConfig, redactUrl } from '../src/index.js';
 
@@ -43,6 +44,41 @@ describe('config', () => {
       );
     });
   }
+
+  it('reads the alert settings in seconds/minutes as milliseconds; the webhook is optional', () => {
+    const defaults = readSchedulerConfig({}).alerts;
+    assert.deepEqual(defaults, { checkSeconds: 30, queueDepth: 1000, oldestWaitingMs: 900_000, stuckJobMs: 1_800_000, webhookUrl: null });
+    const set = readCliConfig({ ALERT_CHECK_SECONDS: '0', ALERT_OLDEST_WAITING_SECONDS: '1.5', ALERT_STUCK_JOB_MINUTES: '0', ALERT_WEBHOOK_URL: 'https://hooks.example/x?token=1' }).alerts;
+    assert.deepEqual(set, { checkSeconds: 0, queueDepth: 1000, oldestWaitingMs: 1500, stuckJobMs: 0, webhookUrl: 'https://hooks.example/x?token=1' });
+  });
+
+  const badAlerts: [string, string, RegExp][] = [
+    ['ALERT_CHECK_SECONDS', '0.5', /ALERT_CHECK_SECONDS must be an integer between 0 and 86400/],
+    ['ALERT_QUEUE_DEPTH', 'lots', /ALERT_QUEUE_DEPTH must be an integer/],
+    ['ALERT_OLDEST_WAITING_SECONDS', '-1', /ALERT_OLDEST_WAITING_SECONDS must be a number between 0/],
+    ['ALERT_STUCK_JOB_MINUTES', '30m', /ALERT_STUCK_JOB_MINUTES must be a number/],
+    ['ALERT_WEBHOOK_URL', 'hooks.example/alert', /ALERT_WEBHOOK_URL must be a URL \(http or https\)/],
+    ['ALERT_WEBHOOK_URL', 'ftp://hooks.example', /ALERT_WEBHOOK_URL must use http:\/\/ or https:\/\//],
+  ];
+  for (const [name, value, expected] of badAlerts) {
+    it(`rejects ${name}=${value} in the scheduler and the CLI`, () => {
+      for (const read of [readSchedulerConfig, readCliConfig]) {
+        assert.throws(
+          () => read({ [name]: value }),
+          (error: unknown) => error instanceof ConfigError && error.variable === name && expected.test(error.message),
+        );
+      }
+    });
+  }
+
+  it('.env.example and the README list every variable (.env.example with its default)', async () => {
+    const example = await readFile(new URL('../../../.env.example', import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const [name, value] of Object.entries(DEFAULTS)) {
+      assert.ok(example.includes(`\n${name}=${String(value)}\n`), `.env.example lacks ${name}=${String(value)}`);
+      assert.ok(readme.includes(`| \`${name}\` |`), `the README's configuration table lacks ${name}`);
+    }
+  });
 
   it('never echoes a password in an error', () => {
     assert.throws(

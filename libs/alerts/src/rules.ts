@@ -1,0 +1,179 @@
+/**
+ * The alert rules: pure functions from a snapshot of the queues to the conditions that hold
+ * now. Everything here is Redis-observable on purpose — the monitor runs in the scheduler,
+ * which must still be able to say "nothing is consuming" when every worker (and with them
+ * the Postgres-side view) is gone.
+ */
+
+export const ALERT_NAMES = ['queue_depth', 'queue_wait', 'stuck_job', 'ticks_stopped', 'tick_failing', 'no_workers'] as const;
+export type AlertName = (typeof ALERT_NAMES)[number];
+
+export type AlertSeverity = 'warning' | 'critical';
+
+/** What the monitor reads from Redis for one check. Times are ms since the epoch. */
+export interface QueueSnapshot {
+  now: number;
+  pipeline: {
+    paused: boolean;
+    waiting: number;
+    prioritized: number;
+    delayed: number;
+    active: number;
+    /** Enqueue time of the oldest job waiting to be picked up, if any. */
+    oldestWaitingAt: number | null;
+    /** Active jobs with the time a worker started them (BullMQ `processedOn`). */
+    activeJobs: readonly { id: string; startedAt: number }[];
+    /** Worker connections consuming the pipeline queue. */
+    workers: number;
+  };
+  tick: {
+    registered: boolean;
+    everyMs: number | null;
+    /** When the job scheduler's next tick is due: it moves on only when a worker takes a tick. */
+    nextTickAt: number | null;
+    lastCompletedAt: number | null;
+    lastFailedAt: number | null;
+    lastFailedReason: string | null;
+  };
+}
+
+export interface AlertThresholds {
+  /** Backlog (waiting + prioritized + delayed pipeline jobs) at which `queue_depth` fires; 0 = off. */
+  queueDepth: number;
+  /** Age of the oldest waiting pipeline job at which `queue_wait` fires; 0 = off. */
+  oldestWaitingMs: number;
+  /** How long a run may stay active before `stuck_job` fires; 0 = off. */
+  stuckJobMs: number;
+}
+
+/** One condition that holds now. `forMs` is how long it must hold before it fires (flap guard). */
+export interface AlertCondition {
+  name: AlertName;
+  severity: AlertSeverity;
+  /** One line for people: what is wrong, with the figure and the threshold. */
+  message: string;
+  value: number;
+  threshold: number;
+  forMs: number;
+}
+
+/**
+ * A tick is "stopped" when its due time is this many intervals in the past: BullMQ creates
+ * the next tick only when a worker takes the current one, so a due time that stays in the
+ * past means no worker is taking ticks (all down, all blocked, or Redis lost the scheduler).
+ */
+export const TICK_OVERDUE_INTERVALS = 2;
+/** ... but never sooner than this, so a short tick cadence in tests does not flap. */
+export const TICK_OVERDUE_MIN_MS = 60_000;
+/** No consumer on the pipeline queue must last this long: a `docker compose restart worker` must not page. */
+export const NO_WORKERS_FOR_MS = 60_000;
+/** A missing tick job scheduler is re-registered by the scheduler within 15 s; alert only if that keeps failing. */
+export const TICK_SCHEDULER_MISSING_FOR_MS = 60_000;
+const STUCK_JOBS_NAMED = 3;
+
+export function evaluateAlerts(s: QueueSnapshot, t: AlertThresholds): AlertCondition[] {
+  const out: AlertCondition[] = [];
+  const p = s.pipeline;
+  // A paused pipeline backs up on purpose (radar pause): depth and wait are the operator's intent.
+  if (!p.paused) {
+    const backlog = p.waiting + p.prioritized + p.delayed;
+    if (t.queueDepth > 0 && backlog >= t.queueDepth) {
+      out.push({
+        name: 'queue_depth',
+        severity: 'warning',
+        message: `pipeline backlog is ${backlog} jobs (waiting ${p.waiting + p.prioritized}, delayed ${p.delayed}); alert at ${t.queueDepth}`,
+        value: backlog,
+        threshold: t.queueDepth,
+        forMs: 0,
+      });
+    }
+    if (t.oldestWaitingMs > 0 && p.oldestWaitingAt !== null && s.now - p.oldestWaitingAt >= t.oldestWaitingMs) {
+      const age = s.now - p.oldestWaitingAt;
+      out.push({
+        name: 'queue_wait',
+        severity: 'warning',
+        message: `oldest waiting pipeline job has waited ${formatDuration(age)}; alert at ${formatDuration(t.oldestWaitingMs)}`,
+        value: Math.round(age / 1000),
+        threshold: Math.round(t.oldestWaitingMs / 1000),
+        forMs: 0,
+      });
+    }
+    if (p.workers === 0 && p.waiting + p.prioritized + p.active > 0) {
+      out.push({
+        name: 'no_workers',
+        severity: 'critical',
+        message: `no worker is consuming the pipeline queue and ${p.waiting + p.prioritized} jobs are waiting`,
+        value: 0,
+        threshold: 1,
+        forMs: NO_WORKERS_FOR_MS,
+      });
+    }
+  }
+  if (t.stuckJobMs > 0) {
+    const stuck = p.activeJobs.filter((j) => s.now - j.startedAt >= t.stuckJobMs).sort((a, b) => a.startedAt - b.startedAt);
+    const oldest = stuck[0];
+    if (oldest) {
+      const named = stuck.slice(0, STUCK_JOBS_NAMED).map((j) => j.id).join(', ');
+      const more = stuck.length > STUCK_JOBS_NAMED ? ` and ${stuck.length - STUCK_JOBS_NAMED} more` : '';
+      out.push({
+        name: 'stuck_job',
+        severity: 'critical',
+        message: `${stuck.length} run(s) active for over ${formatDuration(t.stuckJobMs)}, oldest ${formatDuration(s.now - oldest.startedAt)}: ${named}${more}`,
+        value: stuck.length,
+        threshold: Math.round(t.stuckJobMs / 1000),
+        forMs: 0,
+      });
+    }
+  }
+  out.push(...tickConditions(s));
+  return out;
+}
+
+function tickConditions(s: QueueSnapshot): AlertCondition[] {
+  const { tick } = s;
+  if (!tick.registered) {
+    return [
+      {
+        name: 'ticks_stopped',
+        severity: 'critical',
+        message: 'the tick job scheduler is not registered in Redis (is the scheduler running?)',
+        value: 0,
+        threshold: 1,
+        forMs: TICK_SCHEDULER_MISSING_FOR_MS,
+      },
+    ];
+  }
+  const out: AlertCondition[] = [];
+  const every = tick.everyMs ?? 0;
+  const overdueAfter = Math.max(TICK_OVERDUE_INTERVALS * every, TICK_OVERDUE_MIN_MS);
+  if (tick.nextTickAt !== null && s.now - tick.nextTickAt >= overdueAfter) {
+    out.push({
+      name: 'ticks_stopped',
+      severity: 'critical',
+      message: `no worker has taken a tick for ${formatDuration(s.now - tick.nextTickAt)} (ticks every ${formatDuration(every)}): are workers running?`,
+      value: Math.round((s.now - tick.nextTickAt) / 1000),
+      threshold: Math.round(overdueAfter / 1000),
+      forMs: 0,
+    });
+  }
+  if (tick.lastFailedAt !== null && tick.lastFailedAt > (tick.lastCompletedAt ?? 0)) {
+    out.push({
+      name: 'tick_failing',
+      severity: 'critical',
+      message: `the last tick failed: ${tick.lastFailedReason ?? 'no reason recorded'}`,
+      value: 1,
+      threshold: 1,
+      forMs: 0,
+    });
+  }
+  return out;
+}
+
+/** "45 s", "12 min", "3 h 5 min": short and exact enough for an alert line. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 120) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
