@@ -27,7 +27,8 @@ export class CliContext {
   private safeFetcher: Promise<SafeFetcher> | undefined;
 
   constructor(
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    /** The environment commands read their configuration from (`radar dashboard` reads its own part). */
+    readonly env: NodeJS.ProcessEnv = process.env,
     out: Output = new Output(),
     private readonly clock: () => Date = () => new Date(),
   ) {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAlertsCommand } from './commands/alerts.js';
 import { registerBackfillCommand } from './commands/backfill.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDigestCommands } from './commands/digests.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPauseCommands } from './commands/pause.js';
@@ -38,5 +39,7 @@ export function createProgram(ctx: CliContext): Command {
   registerStatusCommand(program, ctx);
   registerPauseCommands(program, ctx);
   registerAlertsCommand(program, ctx);
+  registerDashboardCommand(program, ctx);
   return program;
 }
+
