@@ -11,6 +11,7 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerTickCommand } from './commands/tick.js';
 import { registerTopicCommands } from './commands/topic.js';
 import type { CliContext } from './context.js';
+import { CliError } from './errors.js';
 
 /**
  * The `radar` command tree. Usage errors are printed by commander as one line prefixed like
@@ -40,6 +41,18 @@ export function createProgram(ctx: CliContext): Command {
   registerPauseCommands(program, ctx);
   registerAlertsCommand(program, ctx);
   registerDashboardCommand(program, ctx);
+  for (const group of program.commands) if (group.commands.length > 0) requireSubcommand(group);
   return program;
 }
 
+/**
+ * `radar topic` alone (or `radar topic frob`) is a usage error like any other: one
+ * `radar: error:` line naming the choices, exit 1 — not commander's page of help on stderr.
+ */
+function requireSubcommand(group: Command): void {
+  const names = group.commands.map((c) => c.name()).filter((n) => n !== 'help');
+  const usage = `radar ${group.name()} ${names.join('|')} (see radar ${group.name()} --help)`;
+  group.usage('<command> [options]').argument('[command]').action((given: string | undefined) => {
+    throw new CliError(given === undefined ? `missing command: ${usage}` : `unknown command '${given}': ${usage}`);
+  });
+}

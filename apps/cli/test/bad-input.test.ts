@@ -48,6 +48,10 @@ const CASES: BadCase[] = [
   { args: ['digests', '--limit', '-3'], error: /option '--limit <n>' argument '-3' is invalid/ },
   // usage and configuration
   { args: ['frobnicate'], error: /unknown command 'frobnicate'/ },
+  { args: ['topic'], error: /^radar: error: missing command: radar topic add\|list\|rm\|pause\|resume \(see radar topic --help\)$/ },
+  { args: ['source', 'frob'], error: /^radar: error: unknown command 'frob': radar source add\|list\|rm/ },
+  { args: ['digest'], error: /missing command: radar digest show/ },
+  { args: ['alerts', 'now'], error: /too many arguments for 'alerts'/ },
   { args: ['topic', 'list', '--colour'], error: /unknown option '--colour'/ },
   { args: ['backfill', 'AI News', ...PAST], env: { PIPELINE_ATTEMPTS: '0' }, error: /invalid configuration: PIPELINE_ATTEMPTS must be an integer between 1 and 100/ },
   { args: ['topic', 'list'], env: { DATABASE_URL: 'mysql://root:pw@db/x' }, error: /invalid configuration: DATABASE_URL must use postgres:\/\/ or postgresql:\/\/, got "mysql:\/\/root:\*\*\*@db\/x"/ },
