@@ -41,6 +41,8 @@ export function startAlertMonitor(options: AlertMonitorOptions & { checkSeconds:
     })();
     return inFlight;
   };
+  // A first check right away: a restarted scheduler reports (and resolves) without waiting a period.
+  void check();
   const timer = setInterval(() => void check(), options.checkSeconds * 1000);
   return { check, stop: () => clearInterval(timer) };
 }
