@@ -34,7 +34,10 @@ cd "$(dirname "$0")/../.."
 PROJECT=${RADAR_E2E_PROJECT:-radar-e2e}
 export RADAR_IMAGE_TAG=${RADAR_IMAGE_TAG:-e2e}
 WORKERS=3
-DC=(docker compose -p "$PROJECT" -f docker-compose.yml -f test/docker/compose.test.yml)
+# The `dashboard` profile is on, so the optional dashboard service is built, started, checked
+# and torn down with the rest; its host port is a random one (3000 may be taken on this host).
+DC=(docker compose -p "$PROJECT" -f docker-compose.yml -f test/docker/compose.test.yml --profile dashboard)
+export DASHBOARD_PORT=$((30000 + RANDOM % 20000))
 LOG_FILE="${TMPDIR:-/tmp}/radar-e2e-logs.txt"
 FEED=http://feed:8000
 # Three topics, one window a minute each. The feed answers after a delay so that runs last a
@@ -282,6 +285,29 @@ add_topics() {
 }
 check "radar topic add --every 1m / radar source add (x${#TOPICS[@]}) via docker compose exec worker" add_topics
 check "radar status runs in the worker container" radar status
+
+# 4b. The operator tools: the scheduler's alert monitor, `radar alerts`, the dashboard.
+alert_metrics() {
+  dc exec -T scheduler node -e "fetch('http://127.0.0.1:8081/metrics').then(r=>r.text()).then(t=>process.exit(/radar_alert_checks_total\\{outcome=\"checked\"\\}/.test(t)&&/radar_alert_firing\\{alert=\"ticks_stopped\"\\} 0/.test(t)?0:1),()=>process.exit(1))"
+}
+check "scheduler /metrics: the alert monitor checks and ticks_stopped is not firing" wait_for 90 alert_metrics
+check "radar alerts runs in the worker container" radar alerts
+dashboard_healthy() { [[ "$(health_of "$(containers dashboard)")" == healthy ]]; }
+check "dashboard container healthy (/healthz)" wait_for 120 dashboard_healthy
+# From the host, through the published 127.0.0.1 port: 401 without credentials, both queues with them.
+dashboard_api() {
+  node -e "
+    const u = 'http://127.0.0.1:$DASHBOARD_PORT/api/queues';
+    const auth = { authorization: 'Basic ' + Buffer.from('admin:e2e-secret').toString('base64') };
+    (async () => {
+      const anonymous = await fetch(u);
+      const res = await fetch(u, { headers: auth });
+      const names = res.ok ? (await res.json()).queues.map((q) => q.name).sort().join(',') : '';
+      console.log(anonymous.status, res.status, names);
+      process.exit(anonymous.status === 401 && res.status === 200 && names === 'pipeline,scheduler' ? 0 : 1);
+    })().catch((e) => { console.error(e.message); process.exit(1); });"
+}
+check "dashboard on 127.0.0.1:$DASHBOARD_PORT: 401 without credentials, both queues with them" wait_for 30 dashboard_api
 
 say "waiting for the first complete digest (windows are 1 minute)"
 check "a complete digest is built" wait_for 200 has_complete_digest
