@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { evaluateAlerts, readQueueSnapshot } from '@aharadar/alerts';
 import { insertSource, insertTopic } from '@aharadar/db';
+import { createQueues } from '@aharadar/queue';
 import { defaultAnchor } from '@aharadar/scheduling';
 import { liveFeed, startFeedServer, type FeedServer } from '../support/feed-server.js';
 import { startApp, stopApp, waitFor, type AppProcess } from '../support/processes.js';
@@ -86,6 +88,15 @@ describe('scheduler and worker processes', () => {
     assert.ok(titles.every((t) => t.title.startsWith('live story')), 'the digest holds the feed items');
     const tick = worker.lines.find((l) => l.msg === 'Scheduler tick');
     assert.ok(tick && typeof tick.dueTopics === 'number' && typeof tick.windowsScheduled === 'number' && typeof tick.durationMs === 'number');
+    // The alert monitor's view of this healthy stack: the real worker counts as a consumer, no alert holds.
+    const queues = createQueues(redis.redis, redis.prefix);
+    try {
+      const snapshot = await readQueueSnapshot(queues, Date.now());
+      assert.equal(snapshot.pipeline.workers, 1, 'no_workers would fire while a worker runs');
+      assert.deepEqual(evaluateAlerts(snapshot, { queueDepth: 1_000, oldestWaitingMs: 900_000, stuckJobMs: 1_800_000 }), []);
+    } finally {
+      await queues.close();
+    }
     await Promise.all([stopApp(scheduler), stopApp(worker)]);
   });
 
