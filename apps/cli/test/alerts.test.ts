@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { alertStateKey } from '@aharadar/alerts';
-import { createQueues, RUN_WINDOW_JOB, upsertTickScheduler, type Queues } from '@aharadar/queue';
-import { createCliFixture, type CliFixture } from './harness.js';
+import { RUN_WINDOW_JOB, upsertTickScheduler, type Queues } from '@aharadar/queue';
+import { createCliQueueFixture, type CliQueueFixture } from './harness.js';
 
 interface AlertsJson {
   alerts: { name: string; severity: string; state: string; message: string; since: string | null }[];
@@ -10,16 +10,13 @@ interface AlertsJson {
 }
 
 describe('radar alerts', () => {
-  let cli: CliFixture;
+  let cli: CliQueueFixture;
   let queues: Queues;
   before(async () => {
-    cli = await createCliFixture();
-    queues = createQueues(cli.redis.redis, cli.redis.prefix);
+    cli = await createCliQueueFixture();
+    queues = cli.queues;
   });
-  after(async () => {
-    await queues.close();
-    await cli.cleanup();
-  });
+  after(() => cli.cleanup());
 
   it('reports a missing tick scheduler as pending, then nothing once the stack is healthy', async () => {
     const missing = await cli.json<AlertsJson>(['alerts']);

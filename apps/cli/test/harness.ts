@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { createQueues, type Queues } from '@aharadar/queue';
 import { createTestDatabase, createTestRedis, TEST_REDIS_URL, type TestDatabase, type TestRedis } from '../../../test/support/services.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -80,6 +81,24 @@ export async function createCliFixture(): Promise<CliFixture> {
     async cleanup() {
       await redis.cleanup();
       await database.drop();
+    },
+  };
+}
+
+/** A CLI fixture plus the BullMQ queues on its prefix, for tests that feed or inspect them. */
+export interface CliQueueFixture extends CliFixture {
+  queues: Queues;
+}
+
+export async function createCliQueueFixture(): Promise<CliQueueFixture> {
+  const cli = await createCliFixture();
+  const queues = createQueues(cli.redis.redis, cli.redis.prefix);
+  return {
+    ...cli,
+    queues,
+    async cleanup() {
+      await queues.close();
+      await cli.cleanup();
     },
   };
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@aharadar/log';
-import { createQueues, SCHEDULER_QUEUE, upsertTickScheduler, type Queues } from '@aharadar/queue';
+import { SCHEDULER_QUEUE, upsertTickScheduler, type Queues } from '@aharadar/queue';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { runTick } from '../../worker/src/tick.js';
-import { createCliFixture, type CliFixture } from './harness.js';
+import { createCliQueueFixture, type CliQueueFixture } from './harness.js';
 
 interface BackfillJson {
   windows: number;
@@ -28,16 +28,13 @@ interface StatusJson {
 }
 
 describe('radar commands that drive the queues', () => {
-  let cli: CliFixture;
+  let cli: CliQueueFixture;
   let queues: Queues;
   before(async () => {
-    cli = await createCliFixture();
-    queues = createQueues(cli.redis.redis, cli.redis.prefix);
+    cli = await createCliQueueFixture();
+    queues = cli.queues;
   });
-  after(async () => {
-    await queues.close();
-    await cli.cleanup();
-  });
+  after(() => cli.cleanup());
 
   async function ledger(topic: string): Promise<{ n: number; backfill: number }> {
     const [row] = await cli.database.sql<{ n: number; backfill: number }[]>`
