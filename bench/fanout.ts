@@ -4,12 +4,10 @@
  * against the raw limit measured in the same run: one plain addBulk of 10,000 jobs of the same
  * shape plus one multi-row INSERT of 10,000 ledger rows, nothing else.
  */
-import { readWorkerConfig } from '@aharadar/config';
-import { Redis } from 'ioredis';
-import { runTick, type TickDeps, type TickReport } from '../apps/worker/src/tick.js';
+import { runTick, type TickReport } from '../apps/worker/src/tick.js';
 import { RUN_WINDOW_JOB, runWindowJobOptions, windowJobId } from '../libs/queue/src/index.js';
-import { deleteKeys, TEST_REDIS_URL } from '../test/support/services.js';
-import { bulkCreateTopics, fmtMs, fmtNum, median, medianPairedRatio, openServices, round, silentLogger, timed, type BenchContext, type BenchServices, type ScenarioResult } from './support.js';
+import { deleteKeys } from '../test/support/services.js';
+import { bulkCreateTopics, fmtMs, fmtNum, median, medianPairedRatio, openServices, openTick, round, timed, type BenchContext, type BenchServices, type ScenarioResult } from './support.js';
 
 const HOUR_MS = 3_600_000;
 const ATTEMPTS = 5;
@@ -18,23 +16,15 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioResult> {
   const windows = ctx.quick ? 2_000 : 10_000;
   const rounds = ctx.quick ? 1 : 3;
   const services = await openServices();
-  const tickRedis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  let tick: ReturnType<typeof openTick> | undefined;
   try {
     const { database, redis, queues } = services;
     // Hourly topics created inside [end-1h, end), never scheduled; the tick runs at end+30min:
     // exactly one window per topic is due.
     const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
     const at = new Date(end + 30 * 60_000);
-    const deps: TickDeps = {
-      db: database.db,
-      redis: tickRedis,
-      pipeline: queues.pipeline,
-      prefix: redis.prefix,
-      scheduling: readWorkerConfig({}).scheduling,
-      pipelineAttempts: ATTEMPTS,
-      log: silentLogger(),
-      now: () => at,
-    };
+    tick = openTick(services, { pipelineAttempts: ATTEMPTS, now: () => at });
+    const { deps } = tick;
 
     const resetAll = async (): Promise<{ firstId: number; lastId: number }> => {
       await database.sql`TRUNCATE topics, windows, digests RESTART IDENTITY CASCADE`;
@@ -119,7 +109,7 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioResult> {
       },
     };
   } finally {
-    tickRedis.disconnect();
+    tick?.close();
     await services.close();
   }
 }

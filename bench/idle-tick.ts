@@ -3,13 +3,10 @@
  * set-based due query, reconcile) against the naive approach a loop would take: one query per
  * topic, then the same due computation in JavaScript.
  */
-import { readWorkerConfig } from '@aharadar/config';
 import { topicSchedule, type Topic } from '@aharadar/db';
 import { planDueWindows } from '@aharadar/scheduling';
-import { Redis } from 'ioredis';
-import { runTick, type TickDeps } from '../apps/worker/src/tick.js';
-import { TEST_REDIS_URL } from '../test/support/services.js';
-import { bulkCreateTopics, fmtMs, fmtNum, median, openServices, percentile, round, silentLogger, timed, type BenchContext, type ScenarioResult } from './support.js';
+import { runTick } from '../apps/worker/src/tick.js';
+import { bulkCreateTopics, fmtMs, fmtNum, median, openServices, openTick, percentile, round, timed, type BenchContext, type ScenarioResult } from './support.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -17,9 +14,9 @@ export async function idleTick(ctx: BenchContext): Promise<ScenarioResult> {
   const topics = ctx.quick ? 10_000 : 100_000;
   const ticks = ctx.quick ? 5 : 25;
   const services = await openServices();
-  const tickRedis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  let tick: ReturnType<typeof openTick> | undefined;
   try {
-    const { database, redis, queues } = services;
+    const { database } = services;
     const now = Date.now();
     const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
     // Hourly topics whose last window [hour-1h, hour) was scheduled and built: the next one
@@ -41,15 +38,8 @@ export async function idleTick(ctx: BenchContext): Promise<ScenarioResult> {
     await database.sql`VACUUM ANALYZE topics`;
     await database.sql`VACUUM ANALYZE windows`;
 
-    const deps: TickDeps = {
-      db: database.db,
-      redis: tickRedis,
-      pipeline: queues.pipeline,
-      prefix: redis.prefix,
-      scheduling: readWorkerConfig({}).scheduling,
-      pipelineAttempts: 5,
-      log: silentLogger(),
-    };
+    tick = openTick(services);
+    const { deps } = tick;
 
     // Ours: warm up (connections, prepared plans, JIT), then median of many ticks.
     for (let i = 0; i < 3; i++) await runTick(deps);
@@ -116,7 +106,7 @@ export async function idleTick(ctx: BenchContext): Promise<ScenarioResult> {
       },
     };
   } finally {
-    tickRedis.disconnect();
+    tick?.close();
     await services.close();
   }
 }

@@ -10,9 +10,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { readWorkerConfig } from '@aharadar/config';
+import { Redis } from 'ioredis';
+import type { TickDeps } from '../apps/worker/src/tick.js';
 import { createLogger, type Logger } from '../libs/log/src/index.js';
 import { createQueues, type Queues } from '../libs/queue/src/index.js';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../test/support/services.js';
+import { createTestDatabase, createTestRedis, TEST_REDIS_URL, type TestDatabase, type TestRedis } from '../test/support/services.js';
 
 /** A benchmark's figures: what the table prints and what bench/results.json stores. */
 export interface Row {
@@ -105,6 +108,26 @@ export async function openServices(options: { maxConnections?: number } = {}): P
       await close();
     },
   };
+}
+
+/**
+ * The worker's tick over a bench's services, wired as a worker wires it: its own Redis
+ * connection (the tick lock), the product's default scheduling settings, 5 attempts, a silent
+ * log. `close()` ends the connection; the services are closed by their owner.
+ */
+export function openTick(services: BenchServices, overrides: Partial<TickDeps> = {}): { deps: TickDeps; close(): void } {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const deps: TickDeps = {
+    db: services.database.db,
+    redis,
+    pipeline: services.queues.pipeline,
+    prefix: services.redis.prefix,
+    scheduling: readWorkerConfig({}).scheduling,
+    pipelineAttempts: 5,
+    log: silentLogger(),
+    ...overrides,
+  };
+  return { deps, close: () => redis.disconnect() };
 }
 
 export interface TopicFixture {
