@@ -91,7 +91,7 @@ describe('scheduler and worker processes', () => {
     // The alert monitor's view of this healthy stack: the real worker counts as a consumer, no alert holds.
     const queues = createQueues(redis.redis, redis.prefix);
     try {
-      const snapshot = await readQueueSnapshot(queues, Date.now());
+      const snapshot = await readQueueSnapshot(queues);
       assert.equal(snapshot.pipeline.workers, 1, 'no_workers would fire while a worker runs');
       assert.deepEqual(evaluateAlerts(snapshot, { queueDepth: 1_000, oldestWaitingMs: 900_000, stuckJobMs: 1_800_000 }), []);
     } finally {

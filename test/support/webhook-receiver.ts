@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface WebhookReceiver<T> {
   url: string;
   bodies: T[];
+  /** The Authorization header of each recorded body ('' when none). */
+  authorizations: string[];
   /** HTTP status to answer with; anything but 200 also means "not recorded" (a broken receiver). */
   status: number;
   close(): Promise<void>;
@@ -15,6 +17,7 @@ export async function startWebhookReceiver<T>(): Promise<WebhookReceiver<T>> {
   const receiver: WebhookReceiver<T> = {
     url: '',
     bodies: [],
+    authorizations: [],
     status: 200,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -22,7 +25,10 @@ export async function startWebhookReceiver<T>(): Promise<WebhookReceiver<T>> {
     let text = '';
     req.setEncoding('utf8').on('data', (c: string) => (text += c));
     req.on('end', () => {
-      if (receiver.status === 200) receiver.bodies.push(JSON.parse(text) as T);
+      if (receiver.status === 200) {
+        receiver.bodies.push(JSON.parse(text) as T);
+        receiver.authorizations.push(req.headers.authorization ?? '');
+      }
       res.writeHead(receiver.status).end();
     });
   });

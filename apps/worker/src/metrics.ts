@@ -1,5 +1,5 @@
 import { MetricsRegistry } from '@aharadar/log';
-import type { PipelineQueue } from '@aharadar/queue';
+import { waitingSince, type PipelineQueue } from '@aharadar/queue';
 
 /** The worker's Prometheus series (DESIGN §8). Counters are per process; sum them across workers. */
 export interface WorkerMetrics {
@@ -35,7 +35,7 @@ export function createWorkerMetrics(pipeline: PipelineQueue): WorkerMetrics {
   });
   registry.gauge('radar_queue_oldest_waiting_seconds', 'Age of the oldest waiting pipeline job', async () => {
     const [oldest] = await pipeline.getJobs(['waiting'], 0, 0, true);
-    const age = oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0;
+    const age = oldest ? Math.max(0, (Date.now() - waitingSince(oldest)) / 1000) : 0;
     return [{ labels: { queue: 'pipeline' }, value: Math.round(age * 1000) / 1000 }];
   });
   return metrics;

@@ -19,12 +19,12 @@ export interface QueueSnapshot {
     prioritized: number;
     delayed: number;
     active: number;
-    /** Enqueue time of the oldest job waiting to be picked up, if any. */
+    /** Since when the longest-waiting job has been waiting to be picked up (`waitingSince`), if any. */
     oldestWaitingAt: number | null;
     /** Active jobs with the time a worker started them (BullMQ `processedOn`). */
     activeJobs: readonly { id: string; startedAt: number }[];
-    /** Worker connections consuming the pipeline queue. */
-    workers: number;
+    /** Worker connections consuming the pipeline queue; null when Redis will not say (CLIENT LIST disabled). */
+    workers: number | null;
   };
   tick: {
     registered: boolean;
@@ -52,6 +52,7 @@ export interface AlertCondition {
   severity: AlertSeverity;
   /** One line for people: what is wrong, with the figure and the threshold. */
   message: string;
+  /** The measured figure, in the threshold's unit (jobs, or seconds for ages). */
   value: number;
   threshold: number;
   forMs: number;
@@ -99,10 +100,11 @@ export function evaluateAlerts(s: QueueSnapshot, t: AlertThresholds): AlertCondi
       });
     }
     if (p.workers === 0 && p.waiting + p.prioritized + p.active > 0) {
+      // Active jobs without a worker are runs of a worker that died: they wait for a taker too.
       out.push({
         name: 'no_workers',
         severity: 'critical',
-        message: `no worker is consuming the pipeline queue and ${p.waiting + p.prioritized} jobs are waiting`,
+        message: `no worker is consuming the pipeline queue: ${p.waiting + p.prioritized} jobs waiting, ${p.active} active without a worker`,
         value: 0,
         threshold: 1,
         forMs: NO_WORKERS_FOR_MS,
@@ -119,7 +121,7 @@ export function evaluateAlerts(s: QueueSnapshot, t: AlertThresholds): AlertCondi
         name: 'stuck_job',
         severity: 'critical',
         message: `${stuck.length} run(s) active for over ${formatDuration(t.stuckJobMs)}, oldest ${formatDuration(s.now - oldest.startedAt)}: ${named}${more}`,
-        value: stuck.length,
+        value: Math.round((s.now - oldest.startedAt) / 1000),
         threshold: Math.round(t.stuckJobMs / 1000),
         forMs: 0,
       });

@@ -1,4 +1,4 @@
-import { readTickScheduler, type PipelineQueue, type SchedulerQueue } from '@aharadar/queue';
+import { readTickScheduler, waitingSince, type PipelineQueue, type SchedulerQueue } from '@aharadar/queue';
 import type { QueueSnapshot } from './rules.js';
 
 /** Active jobs inspected for `stuck_job`: active jobs are bounded by workers × concurrency. */
@@ -6,20 +6,23 @@ const ACTIVE_JOBS_INSPECTED = 500;
 
 /**
  * Reads what the rules need from Redis only (a handful of commands; no Postgres), so the
- * scheduler can run it, and it answers when the workers are gone.
+ * scheduler can run it, and it answers when the workers are gone. `clock` is read after the
+ * reads: a check that waited for Redis judges ages at the time the data is from.
  */
-export async function readQueueSnapshot(queues: { scheduler: SchedulerQueue; pipeline: PipelineQueue }, now: number): Promise<QueueSnapshot> {
+export async function readQueueSnapshot(queues: { scheduler: SchedulerQueue; pipeline: PipelineQueue }, clock: () => number = Date.now): Promise<QueueSnapshot> {
   const { pipeline, scheduler } = queues;
   const [counts, paused, [oldestWaiting], active, workers, tick, [lastCompleted], [lastFailed]] = await Promise.all([
     pipeline.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
     pipeline.isPaused(),
     pipeline.getJobs(['waiting'], 0, 0, true),
     pipeline.getJobs(['active'], 0, ACTIVE_JOBS_INSPECTED - 1, true),
-    pipeline.getWorkersCount(),
+    // CLIENT LIST, which this needs, is disabled on some managed Redis: then "unknown", not a failed check.
+    pipeline.getWorkersCount().catch(() => null),
     readTickScheduler(scheduler),
     scheduler.getJobs(['completed'], 0, 0, false),
     scheduler.getJobs(['failed'], 0, 0, false),
   ]);
+  const now = clock();
   return {
     now,
     pipeline: {
@@ -28,7 +31,7 @@ export async function readQueueSnapshot(queues: { scheduler: SchedulerQueue; pip
       prioritized: counts.prioritized ?? 0,
       delayed: counts.delayed ?? 0,
       active: counts.active ?? 0,
-      oldestWaitingAt: oldestWaiting?.timestamp ?? null,
+      oldestWaitingAt: oldestWaiting ? waitingSince(oldestWaiting) : null,
       activeJobs: active.filter((job) => job?.processedOn).map((job) => ({ id: job.id ?? '?', startedAt: job.processedOn ?? now })),
       workers,
     },

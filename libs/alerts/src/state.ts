@@ -6,6 +6,8 @@ export interface AlertState {
   alerts: Partial<Record<AlertName, TrackedAlert>>;
   /** Notifications not yet delivered (the webhook was down): retried at the next check. */
   outbox: AlertTransition[];
+  /** When this state was computed (ms epoch); absent in a fresh state. */
+  checkedAt?: number;
 }
 
 export interface TrackedAlert {
@@ -35,13 +37,25 @@ export const EMPTY_ALERT_STATE: AlertState = { alerts: {}, outbox: [] };
  * once it has held for its `forMs`; a firing alert whose condition is gone resolves; a pending
  * one that goes away is forgotten without a word. Returns the next state and the transitions
  * to announce (each exactly once — the caller stores the state before it notifies).
+ *
+ * `pendingExpiresMs`: when the previous state is older than this (the monitor was down), its
+ * pending conditions were not watched meanwhile and start their hold time afresh — otherwise
+ * a whole-stack restart would fire `no_workers` at the first check, before any worker had time
+ * to connect. Firing alerts are kept, so that they can still resolve.
  */
-export function advanceAlerts(previous: AlertState, conditions: readonly AlertCondition[], now: number): { state: AlertState; transitions: AlertTransition[] } {
+export function advanceAlerts(
+  previous: AlertState,
+  conditions: readonly AlertCondition[],
+  now: number,
+  pendingExpiresMs = Number.POSITIVE_INFINITY,
+): { state: AlertState; transitions: AlertTransition[] } {
   const alerts: AlertState['alerts'] = {};
   const transitions: AlertTransition[] = [];
+  const gap = previous.checkedAt === undefined ? 0 : now - previous.checkedAt;
   for (const condition of conditions) {
     if (alerts[condition.name]) continue; // one alert per name; the first condition wins
-    const before = previous.alerts[condition.name];
+    const tracked = previous.alerts[condition.name];
+    const before = tracked && (tracked.firing || gap <= pendingExpiresMs) ? tracked : undefined;
     const since = before?.since ?? now;
     const firing = before?.firing === true || now - since >= condition.forMs;
     alerts[condition.name] = { since, firing, severity: condition.severity, message: condition.message };
@@ -53,7 +67,7 @@ export function advanceAlerts(previous: AlertState, conditions: readonly AlertCo
     if (alerts[name] || !before.firing) continue;
     transitions.push({ status: 'resolved', name, severity: before.severity, message: before.message, since: now, at: now });
   }
-  return { state: { alerts, outbox: previous.outbox }, transitions };
+  return { state: { alerts, outbox: previous.outbox, checkedAt: now }, transitions };
 }
 
 /** The alerts that are firing in a state, oldest first. */
@@ -70,9 +84,11 @@ export function parseAlertState(raw: string | null): AlertState {
   try {
     const value: unknown = JSON.parse(raw);
     if (typeof value !== 'object' || value === null) return EMPTY_ALERT_STATE;
-    const { alerts, outbox } = value as { alerts?: unknown; outbox?: unknown };
+    const { alerts, outbox, checkedAt } = value as { alerts?: unknown; outbox?: unknown; checkedAt?: unknown };
     if (typeof alerts !== 'object' || alerts === null || !Array.isArray(outbox)) return EMPTY_ALERT_STATE;
-    return { alerts: alerts as AlertState['alerts'], outbox: outbox as AlertTransition[] };
+    const state: AlertState = { alerts: alerts as AlertState['alerts'], outbox: outbox as AlertTransition[] };
+    if (typeof checkedAt === 'number') state.checkedAt = checkedAt;
+    return state;
   } catch {
     return EMPTY_ALERT_STATE;
   }

@@ -9,7 +9,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createTestRedis, TEST_REDIS_URL, type TestRedis } from '../../../test/support/services.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../test/support/webhook-receiver.js';
-import { checkAlerts, type AlertMonitorOptions } from '../src/monitor.js';
+import { alertStateKey, checkAlerts, type AlertMonitorOptions } from '../src/monitor.js';
 import type { WebhookBody } from '../src/webhook.js';
 
 interface LogEntry {
@@ -26,6 +26,7 @@ describe('alert monitor', () => {
   });
   afterEach(() => {
     receiver.bodies.length = 0;
+    receiver.authorizations.length = 0;
     receiver.status = 200;
   });
   after(async () => {
@@ -145,7 +146,7 @@ describe('alert monitor', () => {
     assert.deepEqual((await checkAlerts({ ...options, now: () => start + 30_000 })).transitions, []);
     const fired = await checkAlerts({ ...options, now: () => start + 61_000 });
     assert.deepEqual(fired.transitions.map((x) => [x.status, x.name, x.severity]), [['firing', 'no_workers', 'critical']]);
-    assert.match(receiver.bodies[0]?.text ?? '', /^\[CRITICAL\] .* no_workers — no worker is consuming the pipeline queue and 2 jobs are waiting/);
+    assert.match(receiver.bodies[0]?.text ?? '', /^\[CRITICAL\] .* no_workers — no worker is consuming the pipeline queue: 2 jobs waiting, 0 active without a worker/);
   });
 
   it('logs only (no webhook) when ALERT_WEBHOOK_URL is unset', async () => {
@@ -156,5 +157,53 @@ describe('alert monitor', () => {
     assert.equal(result.undelivered, 0);
     assert.equal(receiver.bodies.length, 0);
     assert.equal(logs.filter((l) => l.msg === 'Alert firing').length, 1);
+  });
+
+  it('continues from its own last state when Redis lost the stored one, so a firing alert still resolves', async () => {
+    const { t, queues, options, addJobs } = await stack();
+    await addJobs(5);
+    const fired = await checkAlerts(options);
+    assert.equal(fired.transitions.length, 1);
+    await t.redis.del(alertStateKey(t.prefix)); // FLUSHALL, or a Redis restart without persistence
+    await queues.pipeline.obliterate({ force: true });
+    const withoutFallback = await checkAlerts({ ...options, redis: t.redis });
+    assert.deepEqual(withoutFallback.transitions, [], 'with nothing to continue from, the resolution is lost');
+    await addJobs(5);
+    const again = await checkAlerts(options);
+    await t.redis.del(alertStateKey(t.prefix));
+    await queues.pipeline.obliterate({ force: true });
+    const resolved = await checkAlerts({ ...options, fallbackState: () => again.state });
+    assert.deepEqual(resolved.transitions.map((x) => [x.status, x.name]), [['resolved', 'queue_depth']]);
+  });
+
+  it('drops a notification the webhook refuses for good (4xx) instead of blocking the later ones', async () => {
+    const { queues, options, logs, addJobs } = await stack();
+    receiver.status = 410;
+    await addJobs(5);
+    const refused = await checkAlerts(options);
+    assert.equal(refused.undelivered, 0);
+    assert.ok(logs.some((l) => l.msg.startsWith('alert webhook refused this notification; dropped') && JSON.stringify(l.obj).includes('HTTP 410')));
+    receiver.status = 200;
+    await queues.pipeline.obliterate({ force: true });
+    await checkAlerts(options);
+    assert.deepEqual(receiver.bodies.map((b) => b.status), ['resolved']);
+  });
+
+  it('sends user:password in ALERT_WEBHOOK_URL as basic auth (fetch refuses credentials in a URL)', async () => {
+    const { options, addJobs } = await stack({ webhookUrl: receiver.url.replace('http://', 'http://radar:s%3Acret@') });
+    await addJobs(5);
+    const result = await checkAlerts(options);
+    assert.equal(result.undelivered, 0);
+    assert.deepEqual(receiver.authorizations, [`Basic ${Buffer.from('radar:s:cret').toString('base64')}`]);
+  });
+
+  it('does not fire a held condition at once after a monitor outage (its hold time restarts)', async () => {
+    const { options, addJobs } = await stack({ thresholds: { queueDepth: 0, oldestWaitingMs: 0, stuckJobMs: 0 }, pendingExpiresMs: 90_000 });
+    await addJobs(2);
+    const start = Date.now();
+    await checkAlerts({ ...options, now: () => start });
+    // The scheduler was down for 200 s (more than pendingExpiresMs): no_workers was not watched meanwhile.
+    assert.deepEqual((await checkAlerts({ ...options, now: () => start + 200_000 })).transitions, []);
+    assert.deepEqual((await checkAlerts({ ...options, now: () => start + 261_000 })).transitions.map((x) => x.name), ['no_workers']);
   });
 });

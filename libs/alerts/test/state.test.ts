@@ -57,4 +57,15 @@ describe('alert state', () => {
     const kept = { alerts: { queue_depth: { since: 1, firing: true, severity: 'warning', message: 'm' } }, outbox: [] };
     assert.deepEqual(parseAlertState(JSON.stringify(kept)), kept);
   });
+
+  it('restarts the hold time of pending conditions after a gap in checking, but keeps firing alerts', () => {
+    const a = advanceAlerts(EMPTY_ALERT_STATE, [noWorkers, depth], 0);
+    assert.equal(a.state.checkedAt, 0);
+    const afterGap = advanceAlerts(a.state, [noWorkers, depth], 600_000, 90_000);
+    assert.deepEqual(afterGap.transitions, [], 'no_workers was not watched during the gap: not fired');
+    assert.equal(afterGap.state.alerts.no_workers?.since, 600_000);
+    assert.equal(afterGap.state.alerts.queue_depth?.since, 0, 'a firing alert keeps its start');
+    const noGap = advanceAlerts(a.state, [noWorkers], 60_000, 90_000);
+    assert.deepEqual(noGap.transitions.map((t) => [t.status, t.name]), [['firing', 'no_workers'], ['resolved', 'queue_depth']]);
+  });
 });

@@ -66,8 +66,6 @@ export interface WorkerConfig extends ConnectionConfig {
 export interface CliConfig extends ConnectionConfig {
   scheduling: SchedulingConfig;
   fetch: FetchConfig;
-  /** `radar alerts` evaluates the same rules as the scheduler's monitor. */
-  alerts: AlertConfig;
   /** `radar backfill` enqueues runs with the same retry budget as the tick's. */
   pipelineAttempts: number;
 }
@@ -201,7 +199,6 @@ export function readCliConfig(env: Env = process.env): CliConfig {
     ...readConnectionConfig(env),
     scheduling: readSchedulingConfig(env),
     fetch: readFetchConfig(env),
-    alerts: readAlertConfig(env),
     pipelineAttempts: readPipelineAttempts(new ConfigReader(env)),
   };
 }

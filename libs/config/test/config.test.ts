@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULTS, readCliConfig, readSchedulerConfig, readWorkerConfig, redactUrl } from '../src/index.js';
+import { ConfigError, DEFAULTS, readAlertConfig, readCliConfig, readSchedulerConfig, readWorkerConfig, redactUrl } from '../src/index.js';
 
 describe('config', () => {
   it('uses the documented defaults for an empty environment', () => {
@@ -45,10 +45,14 @@ describe('config', () => {
     });
   }
 
+  it('leaves the alert settings to `radar alerts`: a bad one does not stop other commands', () => {
+    assert.doesNotThrow(() => readCliConfig({ ALERT_QUEUE_DEPTH: 'lots' }));
+  });
+
   it('reads the alert settings in seconds/minutes as milliseconds; the webhook is optional', () => {
     const defaults = readSchedulerConfig({}).alerts;
     assert.deepEqual(defaults, { checkSeconds: 30, queueDepth: 1000, oldestWaitingMs: 900_000, stuckJobMs: 1_800_000, webhookUrl: null });
-    const set = readCliConfig({ ALERT_CHECK_SECONDS: '0', ALERT_OLDEST_WAITING_SECONDS: '1.5', ALERT_STUCK_JOB_MINUTES: '0', ALERT_WEBHOOK_URL: 'https://hooks.example/x?token=1' }).alerts;
+    const set = readAlertConfig({ ALERT_CHECK_SECONDS: '0', ALERT_OLDEST_WAITING_SECONDS: '1.5', ALERT_STUCK_JOB_MINUTES: '0', ALERT_WEBHOOK_URL: 'https://hooks.example/x?token=1' });
     assert.deepEqual(set, { checkSeconds: 0, queueDepth: 1000, oldestWaitingMs: 1500, stuckJobMs: 0, webhookUrl: 'https://hooks.example/x?token=1' });
   });
 
@@ -61,8 +65,8 @@ describe('config', () => {
     ['ALERT_WEBHOOK_URL', 'ftp://hooks.example', /ALERT_WEBHOOK_URL must use http:\/\/ or https:\/\//],
   ];
   for (const [name, value, expected] of badAlerts) {
-    it(`rejects ${name}=${value} in the scheduler and the CLI`, () => {
-      for (const read of [readSchedulerConfig, readCliConfig]) {
+    it(`rejects ${name}=${value} in the scheduler and \`radar alerts\``, () => {
+      for (const read of [readSchedulerConfig, readAlertConfig]) {
         assert.throws(
           () => read({ [name]: value }),
           (error: unknown) => error instanceof ConfigError && error.variable === name && expected.test(error.message),

@@ -6,3 +6,4 @@ export * from './lock.js';
 export * from './queues.js';
 export * from './enqueue.js';
 export * from './tick-scheduler.js';
+export * from './job-age.js';

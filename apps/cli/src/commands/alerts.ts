@@ -14,11 +14,15 @@ export function registerAlertsCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--json', 'print JSON'))
     .action(async (options: { json?: boolean }) => {
       const config = ctx.config();
+      // Read here, not with the rest of the CLI's settings: a bad ALERT_* value must not stop
+      // `radar migrate` or `radar topic add` (the worker, which never reads them, runs fine too).
+      const { readAlertConfig } = await import('@aharadar/config');
+      const alerts = readAlertConfig(ctx.env);
       const queues = await ctx.queues();
       const redis = await ctx.redis();
       const { alertStateKey, evaluateAlerts, parseAlertState, readQueueSnapshot } = await import('@aharadar/alerts');
       const now = ctx.now();
-      const conditions = evaluateAlerts(await readQueueSnapshot(queues, now.getTime()), config.alerts);
+      const conditions = evaluateAlerts(await readQueueSnapshot(queues, () => now.getTime()), alerts);
       const monitor = parseAlertState(await redis.get(alertStateKey(config.queuePrefix)));
       const rows = conditions.map((c) => {
         const tracked = monitor.alerts[c.name];
@@ -29,7 +33,7 @@ export function registerAlertsCommand(program: Command, ctx: CliContext): void {
         return ctx.out.json({
           now,
           alerts: rows.map(({ name, severity, state, message, value, threshold, since }) => ({ name, severity, state, message, value, threshold, since })),
-          monitor: { lastState: monitor.alerts, undeliveredNotifications: monitor.outbox.length, checkSeconds: config.alerts.checkSeconds, webhook: config.alerts.webhookUrl !== null },
+          monitor: { lastState: monitor.alerts, lastCheckAt: monitor.checkedAt === undefined ? null : new Date(monitor.checkedAt), undeliveredNotifications: monitor.outbox.length, checkSeconds: alerts.checkSeconds, webhook: alerts.webhookUrl !== null },
         });
       }
       if (rows.length === 0) ctx.out.line('no alerts: queues, ticks and runs look healthy');
