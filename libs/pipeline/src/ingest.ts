@@ -1,5 +1,5 @@
-import { getConnector, SourceError, type CacheValidators, type SafeFetcher } from '@aharadar/connectors';
-import { storeSourceFetches, type Database, type ItemInput, type Source } from '@aharadar/db';
+import { getConnector, SourceError, type SafeFetcher } from '@aharadar/connectors';
+import { storeSourceFetches, type Database, type Source, type SourceFetchInput } from '@aharadar/db';
 import type { Logger } from '@aharadar/log';
 import type { Kysely } from 'kysely';
 import { mapWithConcurrency } from './concurrency.js';
@@ -64,21 +64,13 @@ export async function ingestSources(deps: IngestDeps, sources: readonly Source[]
   };
 }
 
-/** One source fetched (or failed), waiting to be written. */
-interface FetchedSource {
-  source: Source;
-  status: SourceOutcome['status'];
-  items: ItemInput[];
-  httpStatus: number | null;
-  errorCode: string | null;
-  error: string | null;
-  durationMs: number;
-  bytes: number;
-  validators?: CacheValidators;
-  at: Date;
-}
+/**
+ * One source fetched (or failed), waiting to be written: the storage record of
+ * `storeSourceFetches`, holding the source itself (its outcome is reported by source) and
+ * without the window, which the writer adds.
+ */
+type FetchedSource = Omit<SourceFetchInput, 'sourceId' | 'windowId'> & { source: Source };
 
-/** Fetches and parses one source. Never throws: a failure is the source's outcome. */
 async function fetchOne(deps: IngestDeps, source: Source): Promise<FetchedSource> {
   const started = performance.now();
   try {
@@ -177,18 +169,11 @@ class BatchWriter {
   private async write(batch: FetchedSource[]): Promise<void> {
     const stored = await storeSourceFetches(
       this.db,
-      batch.map((f) => ({
-        sourceId: f.source.id,
+      batch.map(({ source, ...fetched }) => ({
+        ...fetched,
+        sourceId: source.id,
         windowId: this.windowId,
-        status: f.status,
-        items: f.items,
-        httpStatus: f.httpStatus,
-        errorCode: f.errorCode,
-        error: f.error === null ? null : f.error.slice(0, 1_000),
-        durationMs: f.durationMs,
-        bytes: f.bytes,
-        ...(f.validators ? { validators: f.validators } : {}),
-        at: f.at,
+        error: fetched.error === null ? null : fetched.error.slice(0, 1_000),
       })),
     );
     batch.forEach((f, index) => {
