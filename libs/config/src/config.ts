@@ -29,6 +29,24 @@ export interface FetchConfig {
   sourceConcurrency: number;
   /** Base URL of the Hacker News Firebase API (configurable so tests can serve it locally). */
   hackerNewsApiUrl: string;
+  /** Requests to one host (name + port) at once across the whole stack, all workers together. */
+  perHostConcurrency: number;
+  /** Sent with every request; names the project and a contact URL (publishers ask for one). */
+  userAgent: string;
+}
+
+/**
+ * Feed polling (DESIGN §6.1): every feed is polled on its own adaptive cadence within
+ * [minIntervalMs, maxIntervalMs]; the publisher's own asks and failure backoff can push a poll
+ * later than the maximum, never earlier than the minimum.
+ */
+export interface PollingConfig {
+  minIntervalMs: number;
+  maxIntervalMs: number;
+  /** Poll jobs one worker process runs at once (they are I/O-bound; the per-host cap still applies). */
+  concurrency: number;
+  /** Items in no digest and fetch history older than this are pruned. */
+  retentionDays: number;
 }
 
 /** The scheduler's alert monitor (README "Alerts"); thresholds of 0 turn a rule off. */
@@ -38,6 +56,8 @@ export interface AlertConfig {
   queueDepth: number;
   oldestWaitingMs: number;
   stuckJobMs: number;
+  /** `poll_lag` fires when a due poll has waited this long to start (capacity); 0 = off. */
+  pollLagMs: number;
   /** Where firing/resolved transitions are POSTed as JSON; null = log lines only. */
   webhookUrl: string | null;
 }
@@ -51,6 +71,7 @@ export interface SchedulerConfig extends ConnectionConfig {
 export interface WorkerConfig extends ConnectionConfig {
   scheduling: SchedulingConfig;
   fetch: FetchConfig;
+  polling: PollingConfig;
   concurrency: number;
   pipelineAttempts: number;
   healthPort: number;
@@ -66,6 +87,7 @@ export interface WorkerConfig extends ConnectionConfig {
 export interface CliConfig extends ConnectionConfig {
   scheduling: SchedulingConfig;
   fetch: FetchConfig;
+  polling: PollingConfig;
   /** `radar backfill` enqueues runs with the same retry budget as the tick's. */
   pipelineAttempts: number;
 }
@@ -89,6 +111,13 @@ export const DEFAULTS = {
   FETCH_ALLOW_PRIVATE: false,
   FETCH_SOURCE_CONCURRENCY: 8,
   HN_API_URL: 'https://hacker-news.firebaseio.com/v0',
+  FETCH_PER_HOST_CONCURRENCY: 2,
+  FETCH_USER_AGENT: 'aharadar/0.2 (+https://github.com/aharadar/aharadar; self-hosted feed reader)',
+  POLL_MIN_INTERVAL_SECONDS: 300,
+  POLL_MAX_INTERVAL_SECONDS: 3600,
+  POLL_CONCURRENCY: 16,
+  RETENTION_DAYS: 30,
+  ALERT_POLL_LAG_SECONDS: 300,
   HEALTH_PORT: 8080,
   SCHEDULER_HEALTH_PORT: 8081,
   ALERT_CHECK_SECONDS: 30,
@@ -144,6 +173,36 @@ export function readFetchConfig(env: Env = process.env): FetchConfig {
       integer: true,
     }),
     hackerNewsApiUrl: r.url('HN_API_URL', DEFAULTS.HN_API_URL, ['http', 'https']).replace(/\/+$/, ''),
+    perHostConcurrency: r.number('FETCH_PER_HOST_CONCURRENCY', DEFAULTS.FETCH_PER_HOST_CONCURRENCY, { min: 1, max: 64, integer: true }),
+    userAgent: readUserAgent(r),
+  };
+}
+
+function readUserAgent(r: ConfigReader): string {
+  const value = r.string('FETCH_USER_AGENT', DEFAULTS.FETCH_USER_AGENT).trim();
+  // A header value may not hold control characters; undici would refuse every request later.
+  if (value === '' || value.length > 300 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new ConfigError('FETCH_USER_AGENT', `FETCH_USER_AGENT must be 1-300 printable characters, got ${JSON.stringify(value.slice(0, 60))}`);
+  }
+  return value;
+}
+
+export function readPollingConfig(env: Env = process.env): PollingConfig {
+  const r = new ConfigReader(env);
+  // Down to 1 s so tests and the fault suite can poll fast; 1 day at most either way.
+  const minSeconds = r.number('POLL_MIN_INTERVAL_SECONDS', DEFAULTS.POLL_MIN_INTERVAL_SECONDS, { min: 1, max: 86_400 });
+  const maxSeconds = r.number('POLL_MAX_INTERVAL_SECONDS', DEFAULTS.POLL_MAX_INTERVAL_SECONDS, { min: 1, max: 86_400 });
+  if (maxSeconds < minSeconds) {
+    throw new ConfigError(
+      'POLL_MAX_INTERVAL_SECONDS',
+      `POLL_MAX_INTERVAL_SECONDS (${maxSeconds}) must be at least POLL_MIN_INTERVAL_SECONDS (${minSeconds})`,
+    );
+  }
+  return {
+    minIntervalMs: Math.round(minSeconds * 1000),
+    maxIntervalMs: Math.round(maxSeconds * 1000),
+    concurrency: r.number('POLL_CONCURRENCY', DEFAULTS.POLL_CONCURRENCY, { min: 1, max: 1000, integer: true }),
+    retentionDays: r.number('RETENTION_DAYS', DEFAULTS.RETENTION_DAYS, { min: 1, max: 36_500, integer: true }),
   };
 }
 
@@ -154,6 +213,7 @@ export function readAlertConfig(env: Env = process.env): AlertConfig {
     queueDepth: r.number('ALERT_QUEUE_DEPTH', DEFAULTS.ALERT_QUEUE_DEPTH, { min: 0, max: 100_000_000, integer: true }),
     oldestWaitingMs: r.number('ALERT_OLDEST_WAITING_SECONDS', DEFAULTS.ALERT_OLDEST_WAITING_SECONDS, { min: 0, max: 7 * 86_400 }) * 1000,
     stuckJobMs: r.number('ALERT_STUCK_JOB_MINUTES', DEFAULTS.ALERT_STUCK_JOB_MINUTES, { min: 0, max: 7 * 1440 }) * 60_000,
+    pollLagMs: r.number('ALERT_POLL_LAG_SECONDS', DEFAULTS.ALERT_POLL_LAG_SECONDS, { min: 0, max: 7 * 86_400 }) * 1000,
     webhookUrl: r.optionalUrl('ALERT_WEBHOOK_URL', ['http', 'https']),
   };
 }
@@ -178,6 +238,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     ...readConnectionConfig(env),
     scheduling: readSchedulingConfig(env),
     fetch: readFetchConfig(env),
+    polling: readPollingConfig(env),
     concurrency: r.number('WORKER_CONCURRENCY', DEFAULTS.WORKER_CONCURRENCY, { min: 1, max: 1000, integer: true }),
     pipelineAttempts: readPipelineAttempts(r),
     healthPort: readHealthPort(r),
@@ -199,6 +260,7 @@ export function readCliConfig(env: Env = process.env): CliConfig {
     ...readConnectionConfig(env),
     scheduling: readSchedulingConfig(env),
     fetch: readFetchConfig(env),
+    polling: readPollingConfig(env),
     pipelineAttempts: readPipelineAttempts(new ConfigReader(env)),
   };
 }

@@ -51,9 +51,9 @@ describe('config', () => {
 
   it('reads the alert settings in seconds/minutes as milliseconds; the webhook is optional', () => {
     const defaults = readSchedulerConfig({}).alerts;
-    assert.deepEqual(defaults, { checkSeconds: 30, queueDepth: 1000, oldestWaitingMs: 900_000, stuckJobMs: 1_800_000, webhookUrl: null });
+    assert.deepEqual(defaults, { checkSeconds: 30, queueDepth: 1000, oldestWaitingMs: 900_000, stuckJobMs: 1_800_000, pollLagMs: 300_000, webhookUrl: null });
     const set = readAlertConfig({ ALERT_CHECK_SECONDS: '0', ALERT_OLDEST_WAITING_SECONDS: '1.5', ALERT_STUCK_JOB_MINUTES: '0', ALERT_WEBHOOK_URL: 'https://hooks.example/x?token=1' });
-    assert.deepEqual(set, { checkSeconds: 0, queueDepth: 1000, oldestWaitingMs: 1500, stuckJobMs: 0, webhookUrl: 'https://hooks.example/x?token=1' });
+    assert.deepEqual(set, { checkSeconds: 0, queueDepth: 1000, oldestWaitingMs: 1500, stuckJobMs: 0, pollLagMs: 300_000, webhookUrl: 'https://hooks.example/x?token=1' });
   });
 
   const badAlerts: [string, string, RegExp][] = [
@@ -91,4 +91,37 @@ describe('config', () => {
     );
     assert.equal(redactUrl('postgres://u:pw@h:5432/d'), 'postgres://u:***@h:5432/d');
   });
+});
+
+describe('polling config', () => {
+  it('defaults to 5 min .. 1 h, 2 requests per host, 30 days of retention', () => {
+    const worker = readWorkerConfig({});
+    assert.deepEqual(worker.polling, { minIntervalMs: 300_000, maxIntervalMs: 3_600_000, concurrency: 16, retentionDays: 30 });
+    assert.equal(worker.fetch.perHostConcurrency, 2);
+    assert.match(worker.fetch.userAgent, /^aharadar\/.*\+https:\/\//);
+  });
+
+  it('accepts a 1 s minimum for tests and rejects a maximum below the minimum, naming both', () => {
+    assert.equal(readWorkerConfig({ POLL_MIN_INTERVAL_SECONDS: '1', POLL_MAX_INTERVAL_SECONDS: '2' }).polling.minIntervalMs, 1000);
+    assert.throws(
+      () => readWorkerConfig({ POLL_MIN_INTERVAL_SECONDS: '600', POLL_MAX_INTERVAL_SECONDS: '300' }),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'POLL_MAX_INTERVAL_SECONDS' && /at least POLL_MIN_INTERVAL_SECONDS \(600\)/.test(error.message),
+    );
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['POLL_MIN_INTERVAL_SECONDS', '0', /POLL_MIN_INTERVAL_SECONDS must be a number between 1 and 86400/],
+    ['POLL_CONCURRENCY', '0', /POLL_CONCURRENCY must be an integer/],
+    ['RETENTION_DAYS', '0.5', /RETENTION_DAYS must be an integer/],
+    ['FETCH_PER_HOST_CONCURRENCY', '0', /FETCH_PER_HOST_CONCURRENCY must be an integer between 1 and 64/],
+    ['FETCH_USER_AGENT', 'bad\u0007agent', /FETCH_USER_AGENT must be 1-300 printable characters/],
+  ];
+  for (const [name, value, expected] of bad) {
+    it(`rejects ${name}=${JSON.stringify(value)} naming the variable`, () => {
+      assert.throws(
+        () => readWorkerConfig({ [name]: value }),
+        (error: unknown) => error instanceof ConfigError && error.variable === name && expected.test(error.message),
+      );
+    });
+  }
 });
