@@ -4,6 +4,8 @@ export { isConnectionLost, ConnectionLostError, guardLostConnectionRejections } 
 export { migrateToLatest, type MigrationReport } from './migrate.js';
 export * from './repositories/topics.js';
 export * from './repositories/sources.js';
+export * from './repositories/feeds.js';
+export * from './repositories/retention.js';
 export * from './repositories/windows.js';
 export * from './repositories/items.js';
 export * from './repositories/digests.js';

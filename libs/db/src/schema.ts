@@ -7,9 +7,10 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
  */
 export interface Database {
   topics: TopicsTable;
+  feeds: FeedsTable;
   sources: SourcesTable;
   items: ItemsTable;
-  item_sources: ItemSourcesTable;
+  feed_items: FeedItemsTable;
   topic_item_claims: TopicItemClaimsTable;
   windows: WindowsTable;
   digests: DigestsTable;
@@ -39,6 +40,9 @@ export interface TopicsTable {
   max_per_source: number;
   paused: ColumnType<boolean, boolean | undefined, boolean>;
   paused_at: Date | null;
+  /** Why the schedule could not be planned at the last tick (an unknown zone, a bad cron); null when fine. */
+  schedule_error: string | null;
+  schedule_error_at: Date | null;
   /** End of the last scheduled window (null until the first one). Advanced by compare-and-set. */
   watermark: Date | null;
   /** End of the first window not yet scheduled; the due query compares only this (indexed). */
@@ -49,23 +53,54 @@ export interface TopicsTable {
 
 export type SourceType = string;
 export type SourceFetchStatus = 'ok' | 'not_modified' | 'error';
+export type PollKind = 'scheduled' | 'freshness' | 'manual';
 
+/**
+ * A polled feed (DESIGN §6.1), shared by every topic that subscribes to it. Identified by
+ * `key` (type + canonical configuration). The poll columns are the planned-poll state: the
+ * tick claims a due feed by compare-and-set (`poll_queued_at IS NULL` → set, `poll_seq + 1`)
+ * and enqueues job `poll-<id>-<poll_seq>`; the poll that ran clears `poll_queued_at`.
+ */
+export interface FeedsTable {
+  id: Generated<number>;
+  type: SourceType;
+  key: string;
+  /** jsonb; pass the object itself (postgres.js serialises it — a pre-stringified value would be stored as a JSON string). */
+  config: ColumnType<unknown, object, object>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Why the feed is not polled any more (HTTP 410); shown by `radar source list`. */
+  disabled_reason: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  /** When the last poll attempt (any outcome) ended. */
+  last_polled_at: Date | null;
+  last_status: SourceFetchStatus | null;
+  last_error: string | null;
+  last_error_code: string | null;
+  last_http_status: number | null;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  /** A non-fatal problem of the last poll (a recovered parse, items that could not be fetched). */
+  warning: string | null;
+  /** The regular adaptive interval the last poll planned. */
+  poll_interval_ms: number | null;
+  next_poll_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** No request before this (publisher's ask, failure backoff) — freshness polls respect it too. */
+  not_before: Date | null;
+  /** Why the next poll is when it is, for operators. */
+  schedule_reason: string | null;
+  poll_seq: ColumnType<number, number | undefined, number>;
+  poll_queued_at: Date | null;
+  poll_due_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/** A topic's subscription to a feed: display name and weight are per topic. Unique (topic, feed). */
 export interface SourcesTable {
   id: Generated<number>;
   topic_id: number;
-  type: SourceType;
+  feed_id: number;
   name: string;
-  /** jsonb; pass the object itself (postgres.js serialises it — a pre-stringified value would be stored as a JSON string). */
-  config: ColumnType<unknown, object, object>;
   weight: number;
-  enabled: ColumnType<boolean, boolean | undefined, boolean>;
-  etag: string | null;
-  last_modified: string | null;
-  last_fetched_at: Date | null;
-  last_status: SourceFetchStatus | null;
-  last_error: string | null;
-  last_http_status: number | null;
-  consecutive_failures: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
 }
 
@@ -84,11 +119,15 @@ export interface ItemsTable {
   comments: number | null;
 }
 
-/** Links an item to every source it was seen in; unique by (source, external id). */
-export interface ItemSourcesTable {
-  item_id: number;
-  source_id: number;
+/**
+ * One entry of a feed: unique by (feed, external id), so one entry is one item even when its
+ * URL changes. The same story in two feeds is one item with two entries.
+ */
+export interface FeedItemsTable {
+  feed_id: number;
   external_id: string;
+  item_id: number;
+  /** When this feed first showed the entry: a topic's "first seen" for undated items. */
   first_seen_at: CreatedAt;
 }
 
@@ -152,8 +191,11 @@ export interface DigestItemsTable {
 
 export interface FetchResultsTable {
   id: Generated<number>;
-  source_id: number;
+  feed_id: number;
   window_id: number | null;
+  poll_kind: ColumnType<PollKind, PollKind | undefined, PollKind>;
+  /** How late the poll started against its planned time (scheduled polls). */
+  lag_ms: number | null;
   status: SourceFetchStatus;
   http_status: number | null;
   error_code: string | null;
@@ -174,6 +216,7 @@ export interface SystemStateTable {
 export type Topic = Selectable<TopicsTable>;
 export type NewTopic = Insertable<TopicsTable>;
 export type TopicUpdate = Updateable<TopicsTable>;
+export type Feed = Selectable<FeedsTable>;
 export type Source = Selectable<SourcesTable>;
 export type NewSource = Insertable<SourcesTable>;
 export type Item = Selectable<ItemsTable>;

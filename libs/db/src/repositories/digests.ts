@@ -148,11 +148,11 @@ export async function findDigest(db: Kysely<Database>, id: number): Promise<{ di
   if (!digest) return undefined;
   const entries = await sql<DigestEntry>`
     SELECT di.rank, di.score, di.breakdown, i.id AS item_id, i.title, i.url, i.published_at, i.points, i.comments,
-           COALESCE(array_agg(s.name ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL), '{}') AS sources
+           COALESCE(array_agg(DISTINCT s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS sources
       FROM digest_items di
       JOIN items i ON i.id = di.item_id
-      LEFT JOIN item_sources l ON l.item_id = i.id
-      LEFT JOIN sources s ON s.id = l.source_id AND s.topic_id = ${digest.topic_id}
+      LEFT JOIN feed_items fi ON fi.item_id = i.id
+      LEFT JOIN sources s ON s.feed_id = fi.feed_id AND s.topic_id = ${digest.topic_id}
      WHERE di.digest_id = ${id}
      GROUP BY di.rank, di.score, di.breakdown, i.id
      ORDER BY di.rank`.execute(db);
