@@ -1,6 +1,7 @@
 import type { SafeFetcher } from '@aharadar/connectors';
 import type { Database, DatabaseHandle } from '@aharadar/db';
 import type { Logger } from '@aharadar/log';
+import type { FeedLocks } from '@aharadar/pipeline';
 import type { Queues } from '@aharadar/queue';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -10,6 +11,8 @@ import { Output } from './output.js';
 
 /** How long `radar` waits for Redis to answer before saying it cannot reach it. */
 const REDIS_CONNECT_TIMEOUT_MS = 6_000;
+/** A CLI poll's feed lock, extended while it lasts; a killed `radar` frees the feed after this. */
+const CLI_FEED_LOCK_TTL_MS = 30_000;
 
 /**
  * Everything a command may need, opened on first use and closed once at the end. Lazy —
@@ -61,13 +64,30 @@ export class CliContext {
     return this.redisConnection;
   }
 
-  /** The SSRF-guarded HTTP client of `radar run`, configured like the workers'. */
+  /**
+   * The SSRF-guarded HTTP client of `radar run` and `radar source poll`, configured like the
+   * workers' — with the same per-host limit, shared with them through Redis.
+   */
   async fetcher(): Promise<SafeFetcher> {
-    this.safeFetcher ??= import('@aharadar/connectors').then(({ createSafeFetcher }) => {
-      const { fetch } = this.config();
-      return createSafeFetcher({ timeoutMs: fetch.timeoutMs, maxBytes: fetch.maxBytes, maxRedirects: fetch.maxRedirects, allowPrivate: fetch.allowPrivate });
-    });
+    this.safeFetcher ??= (async () => {
+      const [{ createSafeFetcher }, { createHostGate }, redis] = await Promise.all([import('@aharadar/connectors'), import('@aharadar/queue'), this.redis()]);
+      const { fetch, queuePrefix } = this.config();
+      return createSafeFetcher({
+        timeoutMs: fetch.timeoutMs,
+        maxBytes: fetch.maxBytes,
+        maxRedirects: fetch.maxRedirects,
+        allowPrivate: fetch.allowPrivate,
+        userAgent: fetch.userAgent,
+        hostGate: createHostGate(redis, { prefix: queuePrefix, limit: fetch.perHostConcurrency, leaseMs: fetch.timeoutMs + 5_000 }),
+      });
+    })();
     return this.safeFetcher;
+  }
+
+  /** The workers' per-feed poll locks: a poll from the CLI never overlaps a worker's poll of the same feed. */
+  async feedLocks(): Promise<FeedLocks> {
+    const [{ createFeedLocks }, redis] = await Promise.all([import('@aharadar/queue'), this.redis()]);
+    return createFeedLocks(redis, this.config().queuePrefix, CLI_FEED_LOCK_TTL_MS);
   }
 
   /** Library logs go to stderr, never stdout, so they cannot corrupt `--json` output. */
@@ -107,6 +127,7 @@ export class CliContext {
     // A Queue re-emits connection errors as events; the failing command reports them itself.
     queues.scheduler.on('error', () => {});
     queues.pipeline.on('error', () => {});
+    queues.poll.on('error', () => {});
     return queues;
   }
 

@@ -32,23 +32,44 @@ export function topicView(topic: Topic | TopicListing) {
   };
 }
 
-export function sourceView(source: SourceListing) {
+/**
+ * A source as `--json` shows it: the subscription (id, topic, name, weight) and the feed it
+ * follows — shared with `topics` — with the feed's cadence, health and last-24-h figures.
+ */
+export function sourceView(source: SourceListing, now: Date) {
+  const f = source.feed;
   return {
     id: source.id,
     topic: source.topic_name,
-    type: source.type,
     name: source.name,
-    config: source.config,
     weight: source.weight,
-    enabled: source.enabled,
-    health: {
-      lastStatus: source.last_status,
-      lastFetchedAt: source.last_fetched_at,
-      lastHttpStatus: source.last_http_status,
-      lastError: source.last_error,
-      consecutiveFailures: source.consecutive_failures,
-    },
     createdAt: source.created_at,
+    feed: {
+      id: f.id,
+      type: f.type,
+      config: f.config,
+      topics: source.feed_topics,
+      enabled: f.enabled,
+      disabledReason: f.disabled_reason,
+    },
+    polling: {
+      intervalMs: f.poll_interval_ms,
+      nextPollAt: f.next_poll_at,
+      notBefore: f.not_before !== null && f.not_before.getTime() > now.getTime() ? f.not_before : null,
+      reason: f.schedule_reason,
+      lastPolledAt: f.last_polled_at,
+      polls24h: source.polls_24h,
+      notModified24h: source.not_modified_24h,
+      items24h: source.items_24h,
+    },
+    health: {
+      lastStatus: f.last_status,
+      lastHttpStatus: f.last_http_status,
+      lastErrorCode: f.last_error_code,
+      lastError: f.last_error,
+      consecutiveFailures: f.consecutive_failures,
+      warning: f.warning,
+    },
   };
 }
 

@@ -1,6 +1,19 @@
-import { PIPELINE_QUEUE, SCHEDULER_QUEUE, type RunWindowPayload, type TickPayload, parseTickPayload } from '@aharadar/queue';
-import { Worker } from 'bullmq';
+import {
+  PIPELINE_QUEUE,
+  POLL_FEED_JOB,
+  POLL_QUEUE,
+  PRUNE_JOB,
+  SCHEDULER_QUEUE,
+  parseTickPayload,
+  type PollFeedPayload,
+  type PrunePayload,
+  type RunWindowPayload,
+  type TickPayload,
+} from '@aharadar/queue';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { processPollFeed, type PollFeedDeps } from './poll-feed.js';
+import { processPrune, type PruneDeps } from './prune.js';
 import { processRunWindow, type RunWindowDeps } from './run-window.js';
 import { runTick, type TickDeps } from './tick.js';
 
@@ -10,9 +23,10 @@ export const MAX_STALLED_COUNT = 5;
 export interface Consumers {
   tick: Worker<TickPayload>;
   pipeline: Worker<RunWindowPayload>;
+  poll: Worker<PollFeedPayload | PrunePayload>;
 }
 
-/** Starts the two consumers of a worker process: ticks (one at a time) and window runs. */
+/** Starts the consumers of a worker process: ticks (one at a time), window runs, and feed polls with retention. */
 export function startConsumers(options: {
   connection: Redis;
   prefix: string;
@@ -22,8 +36,12 @@ export function startConsumers(options: {
    * long its active jobs are "stalled" and handed to another worker (invariant 4).
    */
   jobLockMs: number;
+  /** Poll jobs at once in this process (I/O-bound; the per-host gate still applies). */
+  pollConcurrency: number;
   tick: TickDeps;
   run: RunWindowDeps;
+  poll: PollFeedDeps;
+  prune: PruneDeps;
 }): Consumers {
   const common = { connection: options.connection, prefix: options.prefix, lockDuration: options.jobLockMs, stalledInterval: options.jobLockMs, maxStalledCount: MAX_STALLED_COUNT };
   const tick = new Worker<TickPayload>(
@@ -35,5 +53,14 @@ export function startConsumers(options: {
     ...common,
     concurrency: options.concurrency,
   });
-  return { tick, pipeline };
+  const poll = new Worker<PollFeedPayload | PrunePayload>(
+    POLL_QUEUE,
+    async (job) => {
+      if (job.name === POLL_FEED_JOB) return processPollFeed(options.poll, job as Job<PollFeedPayload>);
+      if (job.name === PRUNE_JOB) return processPrune(options.prune);
+      throw new Error(`unknown job "${job.name}" on queue ${POLL_QUEUE}`);
+    },
+    { ...common, concurrency: options.pollConcurrency },
+  );
+  return { tick, pipeline, poll };
 }

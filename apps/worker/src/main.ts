@@ -2,11 +2,16 @@ import { loadConfigOrExit, readWorkerConfig } from '@aharadar/config';
 import { createSafeFetcher } from '@aharadar/connectors';
 import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
 import { createLogger, exitOnStartupError, onShutdownSignal, startHealthServer } from '@aharadar/log';
-import { createQueues, createRedis } from '@aharadar/queue';
+import { createFeedLocks, createHostGate, createQueues, createRedis } from '@aharadar/queue';
 import { startConsumers } from './consumers.js';
 import { createWorkerMetrics } from './metrics.js';
 
 const config = loadConfigOrExit('worker', readWorkerConfig);
+/**
+ * A feed's poll lock outlives a poll that stopped renewing it (a killed worker) by at most
+ * this; a live poll extends it every third of it.
+ */
+const FEED_LOCK_TTL_MS = 30_000;
 /** After a forced shutdown, how long closing connections may take before the process exits anyway. */
 const FORCED_RELEASE_MS = 1_000;
 const log = createLogger({ service: 'worker', level: config.logLevel });
@@ -15,7 +20,9 @@ async function main(): Promise<void> {
   // postgres.js' own background queries may reject unawaited when Postgres goes away: those
   // must not end the worker (invariant 6). Anything else unhandled still does.
   guardLostConnectionRejections((error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'postgres connection lost during the driver\'s own work (ignored)'));
-  const database = createDatabase({ url: config.databaseUrl, maxConnections: config.concurrency + 4, applicationName: 'aharadar-worker' });
+  // Runs and polls each hold a connection only for their short transactions; polls beyond 8
+  // queue for one rather than push the stack towards Postgres' connection limit.
+  const database = createDatabase({ url: config.databaseUrl, maxConnections: config.concurrency + Math.min(config.polling.concurrency, 8) + 4, applicationName: 'aharadar-worker' });
   const redis = createRedis(config.redisUrl, 'worker', 'aharadar-worker');
   const consumerConnection = createRedis(config.redisUrl, 'worker', 'aharadar-worker-consumer');
   const queues = createQueues(redis, config.queuePrefix);
@@ -24,15 +31,21 @@ async function main(): Promise<void> {
     maxBytes: config.fetch.maxBytes,
     maxRedirects: config.fetch.maxRedirects,
     allowPrivate: config.fetch.allowPrivate,
+    userAgent: config.fetch.userAgent,
+    // At most FETCH_PER_HOST_CONCURRENCY requests to one host across every worker; a lease
+    // lapses by itself after the longest a request may take, should its holder die.
+    hostGate: createHostGate(redis, { prefix: config.queuePrefix, limit: config.fetch.perHostConcurrency, leaseMs: config.fetch.timeoutMs + 5_000 }),
   });
+  const feedLocks = createFeedLocks(redis, config.queuePrefix, FEED_LOCK_TTL_MS);
   const metrics = createWorkerMetrics(queues.pipeline);
   const now = () => new Date();
   const consumers = startConsumers({
     connection: consumerConnection,
     prefix: config.queuePrefix,
     concurrency: config.concurrency,
+    pollConcurrency: config.polling.concurrency,
     jobLockMs: config.jobLockMs,
-    tick: { db: database.db, redis, pipeline: queues.pipeline, prefix: config.queuePrefix, scheduling: config.scheduling, pipelineAttempts: config.pipelineAttempts, log: log.child({ component: 'tick' }), metrics, now },
+    tick: { db: database.db, redis, pipeline: queues.pipeline, poll: queues.poll, prefix: config.queuePrefix, scheduling: config.scheduling, pipelineAttempts: config.pipelineAttempts, log: log.child({ component: 'tick' }), metrics, now },
     run: {
       db: database.db,
       redis,
@@ -43,16 +56,32 @@ async function main(): Promise<void> {
       log: log.child({ component: 'pipeline' }),
       sourceConcurrency: config.fetch.sourceConcurrency,
       hackerNewsApiUrl: config.fetch.hackerNewsApiUrl,
+      polling: config.polling,
+      feedLocks,
       metrics,
       now,
     },
+    poll: {
+      db: database.db,
+      fetcher,
+      feedLocks,
+      log: log.child({ component: 'poll' }),
+      hackerNewsApiUrl: config.fetch.hackerNewsApiUrl,
+      polling: config.polling,
+      metrics,
+      now,
+    },
+    prune: { db: database.db, retentionDays: config.polling.retentionDays, log: log.child({ component: 'retention' }), now },
   });
   consumers.tick.on('error', (error) => log.error({ consumer: 'tick', err: error }, 'consumer error'));
   consumers.pipeline.on('error', (error) => log.error({ consumer: 'pipeline', err: error }, 'consumer error'));
+  consumers.poll.on('error', (error) => log.error({ consumer: 'poll', err: error }, 'consumer error'));
+  consumers.poll.on('failed', (job, error) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'poll job failed'));
   // A Queue re-emits errors of its Redis connection (an outage, a restart); without a listener
   // BullMQ prints them raw on stderr, which breaks "every process logs JSON lines".
   queues.scheduler.on('error', (error) => log.warn({ queue: 'scheduler', err: error.message }, 'queue connection error'));
   queues.pipeline.on('error', (error) => log.warn({ queue: 'pipeline', err: error.message }, 'queue connection error'));
+  queues.poll.on('error', (error) => log.warn({ queue: 'poll', err: error.message }, 'queue connection error'));
   // A tick that throws (Postgres down) is retried by BullMQ; say so, or the outage is silent.
   consumers.tick.on('failed', (job, error) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'tick failed'));
   consumers.pipeline.on('failed', (job, error) => {
@@ -70,7 +99,7 @@ async function main(): Promise<void> {
       },
       consuming: async () => {
         if (stopping) throw new Error('shutting down');
-        if (!consumers.tick.isRunning() || !consumers.pipeline.isRunning()) throw new Error('consumers not running');
+        if (!consumers.tick.isRunning() || !consumers.pipeline.isRunning() || !consumers.poll.isRunning()) throw new Error('consumers not running');
       },
     },
   });
@@ -80,7 +109,7 @@ async function main(): Promise<void> {
     stopping = true;
     // Stop taking jobs and let active runs finish; past the timeout, force-close: the runs'
     // locks lapse and another worker takes them over (they are idempotent).
-    const graceful = Promise.all([consumers.tick.close(), consumers.pipeline.close()]);
+    const graceful = Promise.all([consumers.tick.close(), consumers.pipeline.close(), consumers.poll.close()]);
     const timedOut = await Promise.race([
       graceful.then(() => false),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),

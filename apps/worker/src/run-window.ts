@@ -6,7 +6,7 @@ import {
   recordWindowError,
   startWindowRun,
 } from '@aharadar/db';
-import { buildDigest, type IngestDeps } from '@aharadar/pipeline';
+import { buildDigest, type DigestDeps } from '@aharadar/pipeline';
 import { lockKey, parseRunWindowPayload, tryAcquireLock, windowJobId, type PipelineQueue, type RunWindowPayload } from '@aharadar/queue';
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -16,7 +16,7 @@ import type { WorkerMetrics } from './metrics.js';
 export const ORDER_WAIT_MS = 2_000;
 const ORDER_WAIT_JITTER_MS = 1_000;
 
-export interface RunWindowDeps extends IngestDeps {
+export interface RunWindowDeps extends DigestDeps {
   redis: Redis;
   pipeline: PipelineQueue;
   prefix: string;

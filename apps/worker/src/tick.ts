@@ -16,11 +16,13 @@ import {
   removeWindowJobs,
   tryAcquireLock,
   type PipelineQueue,
+  type PollQueue,
 } from '@aharadar/queue';
 import { planDueWindows } from '@aharadar/scheduling';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { WorkerMetrics } from './metrics.js';
+import { planPolls } from './plan-polls.js';
 
 /** Due topics planned and recorded per transaction: large enough to amortise, small enough to keep locks short. */
 export const TICK_BATCH_SIZE = 1_000;
@@ -38,6 +40,7 @@ export interface TickDeps {
   /** A connection for our locks and the reconcile probe. */
   redis: Redis;
   pipeline: PipelineQueue;
+  poll: PollQueue;
   prefix: string;
   scheduling: SchedulingConfig;
   pipelineAttempts: number;
@@ -53,6 +56,10 @@ export interface TickReport {
   skipped: number;
   reenqueued: number;
   conflicts: number;
+  /** Feed polls claimed and enqueued (delayed to their due time) by this tick. */
+  pollsPlanned: number;
+  /** Planned polls whose job Redis had lost, enqueued again. */
+  pollsReenqueued: number;
   durationMs: number;
 }
 
@@ -66,7 +73,17 @@ export interface TickReport {
 export async function runTick(deps: TickDeps, trigger: 'scheduled' | 'manual' = 'scheduled'): Promise<TickReport> {
   const started = performance.now();
   const now = deps.now ?? (() => new Date());
-  const report: TickReport = { outcome: 'done', dueTopics: 0, windowsScheduled: 0, skipped: 0, reenqueued: 0, conflicts: 0, durationMs: 0 };
+  const report: TickReport = {
+    outcome: 'done',
+    dueTopics: 0,
+    windowsScheduled: 0,
+    skipped: 0,
+    reenqueued: 0,
+    conflicts: 0,
+    pollsPlanned: 0,
+    pollsReenqueued: 0,
+    durationMs: 0,
+  };
   const lock = await tryAcquireLock(deps.redis, lockKey(deps.prefix, 'tick'), TICK_LOCK_TTL_MS);
   if (!lock) {
     report.outcome = 'locked';
@@ -79,6 +96,11 @@ export async function runTick(deps: TickDeps, trigger: 'scheduled' | 'manual' = 
         await fanOut(deps, now, report, () => lock.extend());
         report.reenqueued = await reconcile(deps, now());
       }
+      // Polling goes on during a global pause: pausing stops digests, not coverage, so the
+      // windows built after `radar resume` still have everything their feeds published.
+      const polls = await planPolls({ db: deps.db, redis: deps.redis, poll: deps.poll, tickMinutes: deps.scheduling.tickMinutes, log: deps.log }, now());
+      report.pollsPlanned = polls.pollsPlanned;
+      report.pollsReenqueued = polls.pollsReenqueued;
     } finally {
       await lock.release().catch(() => false);
     }

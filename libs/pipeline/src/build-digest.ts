@@ -1,6 +1,6 @@
 import {
-  enabledSources,
   insertManualWindow,
+  topicFeeds,
   persistDigest,
   selectCandidates,
   topicSchedule,
@@ -8,8 +8,14 @@ import {
   type WindowRow,
 } from '@aharadar/db';
 import { windowContaining } from '@aharadar/scheduling';
-import { ingestSources, type IngestDeps } from './ingest.js';
+import { mapWithConcurrency } from './concurrency.js';
+import { ensureFresh, type FreshnessDeps } from './freshness.js';
 import { rankCandidates } from './rank.js';
+
+/** What building a digest needs: polling (for freshness polls) plus how many feeds to refresh at once. */
+export interface DigestDeps extends FreshnessDeps {
+  sourceConcurrency: number;
+}
 
 /**
  * How far before a window a late item may come from: an item published in a window whose
@@ -27,21 +33,29 @@ export interface DigestBuild {
   excluded: number;
   sourcesTotal: number;
   sourcesFailed: number;
+  /** Feeds polled first because they had not been polled since the window ended. */
+  freshnessPolls: number;
   itemsFound: number;
   itemsNew: number;
   durationMs: number;
 }
 
 /**
- * Runs one window end to end (DESIGN §6): ingest every source, select the window's
- * candidates, rank them, and persist the digest with its items in one transaction.
- * Safe to call again for the same window: ingest is idempotent and the persist step
- * writes nothing for a window that has already finished.
+ * Builds one window's digest from what polling stored (DESIGN §6.2): first every subscribed
+ * feed not polled since the window ended is polled (shared with every other run that needs
+ * it; a failing feed never fails the run), then the window's candidates are selected, ranked,
+ * and the digest is persisted with its items and claims in one transaction.
+ * Safe to call again for the same window: polls are idempotent and the persist step writes
+ * nothing for a window that has already finished.
  */
-export async function buildDigest(deps: IngestDeps, topic: Topic, window: WindowRow): Promise<DigestBuild> {
+export async function buildDigest(deps: DigestDeps, topic: Topic, window: WindowRow): Promise<DigestBuild> {
   const started = performance.now();
-  const sources = await enabledSources(deps.db, topic.id);
-  const ingest = await ingestSources(deps, sources, window.id);
+  const subscribed = await topicFeeds(deps.db, topic.id);
+  const refreshed = await mapWithConcurrency(subscribed, deps.sourceConcurrency, ({ feed }) => ensureFresh(deps, feed, window.window_end, window.id));
+  const polls = refreshed.flatMap((r) => (r.polled ? [r.polled] : []));
+  // Health after the freshness polls: a feed that failed (or is disabled) counts as failed.
+  const health = await topicFeeds(deps.db, topic.id);
+  const sourcesFailed = health.filter(({ feed }) => !feed.enabled || feed.last_status === 'error').length;
   const candidates = await selectCandidates(deps.db, {
     topicId: topic.id,
     windowStart: window.window_start,
@@ -75,8 +89,8 @@ export async function buildDigest(deps: IngestDeps, topic: Topic, window: Window
     status,
     items: ranking.ranked.map((r) => ({ itemId: r.id, rank: r.rank, score: r.score, breakdown: r.breakdown })),
     candidateIds: candidates.map((c) => c.id),
-    sourcesTotal: sources.length,
-    sourcesFailed: ingest.failed,
+    sourcesTotal: subscribed.length,
+    sourcesFailed,
     durationMs,
     finishedAt: deps.now(),
   });
@@ -87,10 +101,11 @@ export async function buildDigest(deps: IngestDeps, topic: Topic, window: Window
     items: ranking.ranked.length,
     candidates: candidates.length,
     excluded: ranking.excluded,
-    sourcesTotal: sources.length,
-    sourcesFailed: ingest.failed,
-    itemsFound: ingest.itemsFound,
-    itemsNew: ingest.itemsNew,
+    sourcesTotal: subscribed.length,
+    sourcesFailed,
+    freshnessPolls: polls.length,
+    itemsFound: polls.reduce((n, p) => n + p.itemsFound, 0),
+    itemsNew: polls.reduce((n, p) => n + p.newItems, 0),
     durationMs,
   };
 }
@@ -100,7 +115,7 @@ export async function buildDigest(deps: IngestDeps, topic: Topic, window: Window
  * ended (DESIGN §4). It is a preview: a `manual` ledger row outside the unique constraint,
  * no watermark change, and no item claims, so the items still reach their scheduled window.
  */
-export async function buildManualDigest(deps: IngestDeps, topic: Topic): Promise<DigestBuild & { window: WindowRow }> {
+export async function buildManualDigest(deps: DigestDeps, topic: Topic): Promise<DigestBuild & { window: WindowRow }> {
   const now = deps.now();
   const start = topic.watermark ?? windowContaining(topicSchedule(topic), topic.created_at).start;
   const end = now.getTime() > start.getTime() ? now : new Date(start.getTime() + 1000);

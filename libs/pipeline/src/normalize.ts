@@ -9,13 +9,13 @@ export const MAX_URL_CHARS = 2_048;
 
 /**
  * Turns a connector's item into the row we store. The dedupe key is the canonical URL's
- * hash; an item without a URL is keyed by (source, external id) instead — prefixed so the
+ * hash; an item without a URL is keyed by (feed, external id) instead — prefixed so the
  * two key spaces can never collide.
  */
-export function toItemInput(sourceId: number, item: NormalizedItem): ItemInput {
+export function toItemInput(feedId: number, item: NormalizedItem): ItemInput {
   const url = item.url && item.url.length <= MAX_URL_CHARS ? item.url : null;
   const canonical = url ? canonicalUrl(url) : null;
-  const key = canonical ? canonicalUrlHash(canonical) : `src-${createHash('sha256').update(`${sourceId}\u0000${item.externalId}`).digest('hex')}`;
+  const key = canonical ? canonicalUrlHash(canonical) : `src-${createHash('sha256').update(`feed-${feedId}\u0000${item.externalId}`).digest('hex')}`;
   return {
     externalId: item.externalId.slice(0, 1_000),
     url,

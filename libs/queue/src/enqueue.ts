@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { windowJobId } from './job-ids.js';
-import { RUN_WINDOW_JOB } from './names.js';
-import { runWindowJobOptions, type PipelineQueue } from './queues.js';
+import type { Queue } from 'bullmq';
+import { pollJobId, pruneJobId, windowJobId } from './job-ids.js';
+import { POLL_FEED_JOB, PRUNE_JOB, RUN_WINDOW_JOB } from './names.js';
+import { pollJobOptions, runWindowJobOptions, type PipelineQueue, type PollQueue } from './queues.js';
 
 export interface EnqueueableWindow {
   id: number;
@@ -30,6 +31,36 @@ export async function enqueueWindows(queue: PipelineQueue, windows: readonly Enq
   return windows.length;
 }
 
+export interface EnqueueablePoll {
+  feedId: number;
+  seq: number;
+  dueAt: Date;
+}
+
+/**
+ * Adds one delayed `poll_feed` job per planned poll, due at its planned time, so polls due
+ * within the next tick interval spread over it instead of bursting at each tick. The job id
+ * comes from the claim in Postgres, so a poll enqueued twice is one job.
+ */
+export async function enqueuePolls(queue: PollQueue, polls: readonly EnqueueablePoll[], now: Date): Promise<number> {
+  for (let i = 0; i < polls.length; i += ADD_BULK_CHUNK) {
+    const chunk = polls.slice(i, i + ADD_BULK_CHUNK);
+    await queue.addBulk(
+      chunk.map((p) => ({
+        name: POLL_FEED_JOB,
+        data: { feedId: p.feedId, seq: p.seq, dueAt: p.dueAt.getTime() },
+        opts: { ...pollJobOptions, jobId: pollJobId(p.feedId, p.seq), delay: Math.max(0, p.dueAt.getTime() - now.getTime()) },
+      })),
+    );
+  }
+  return polls.length;
+}
+
+/** Adds this hour's retention job (a no-op when a tick of the same hour already did). */
+export async function enqueuePrune(queue: PollQueue, now: Date): Promise<void> {
+  await queue.add(PRUNE_JOB, {}, { ...pollJobOptions, jobId: pruneJobId(now) });
+}
+
 export interface JobPresence {
   /** No job with that id in Redis (lost to FLUSHALL, or never added after a crash). */
   missing: number[];
@@ -43,26 +74,31 @@ export interface JobPresence {
  * completed sets, all pipelined.
  */
 export async function probeWindowJobs(redis: Redis, queue: PipelineQueue, windowIds: readonly number[]): Promise<JobPresence> {
-  if (windowIds.length === 0) return { missing: [], finished: [] };
+  return probeJobs(redis, queue, windowIds, windowJobId);
+}
+
+/** {@link probeWindowJobs} for any queue and job-id scheme (planned polls use it too). */
+export async function probeJobs<K>(redis: Redis, queue: Queue, keys: readonly K[], jobIdOf: (key: K) => string): Promise<{ missing: K[]; finished: K[] }> {
+  if (keys.length === 0) return { missing: [], finished: [] };
   const failedKey = queue.toKey('failed');
   const completedKey = queue.toKey('completed');
   const pipeline = redis.pipeline();
-  for (const id of windowIds) {
-    const jobId = windowJobId(id);
+  for (const key of keys) {
+    const jobId = jobIdOf(key);
     pipeline.exists(queue.toKey(jobId));
     pipeline.zscore(failedKey, jobId);
     pipeline.zscore(completedKey, jobId);
   }
   const replies = (await pipeline.exec()) ?? [];
-  const missing: number[] = [];
-  const finished: number[] = [];
-  windowIds.forEach((id, index) => {
+  const missing: K[] = [];
+  const finished: K[] = [];
+  keys.forEach((key, index) => {
     const [existsErr, exists] = replies[index * 3] ?? [null, 0];
     const [, failedScore] = replies[index * 3 + 1] ?? [null, null];
     const [, completedScore] = replies[index * 3 + 2] ?? [null, null];
     if (existsErr) throw existsErr;
-    if (exists === 0) missing.push(id);
-    else if (failedScore !== null || completedScore !== null) finished.push(id);
+    if (exists === 0) missing.push(key);
+    else if (failedScore !== null || completedScore !== null) finished.push(key);
   });
   return { missing, finished };
 }

@@ -4,6 +4,17 @@ export interface RunWindowPayload {
   topicId: number;
 }
 
+/** Data of a `poll_feed` job: the feed and the planned poll (claim) it fulfils. */
+export interface PollFeedPayload {
+  feedId: number;
+  seq: number;
+  /** When the poll was planned for (ms epoch): poll lag is measured from it. */
+  dueAt: number;
+}
+
+/** Data of a `prune` job: nothing; the cutoff is computed when it runs. */
+export type PrunePayload = Record<string, never>;
+
 /** Data of a `tick` job. Scheduled ticks carry none; `radar tick` marks its own. */
 export interface TickPayload {
   manual?: boolean;
@@ -27,6 +38,13 @@ export function parseRunWindowPayload(data: unknown): RunWindowPayload {
     throw new PayloadError(`invalid run_window payload ${JSON.stringify(data)}: expected { windowId, topicId } positive integers`);
   }
   return { windowId: data.windowId, topicId: data.topicId };
+}
+
+export function parsePollFeedPayload(data: unknown): PollFeedPayload {
+  if (!isRecord(data) || !positiveInt(data.feedId) || !positiveInt(data.seq) || typeof data.dueAt !== 'number' || !Number.isFinite(data.dueAt)) {
+    throw new PayloadError(`invalid poll_feed payload ${JSON.stringify(data)}: expected { feedId, seq } positive integers and dueAt ms`);
+  }
+  return { feedId: data.feedId, seq: data.seq, dueAt: data.dueAt };
 }
 
 export function parseTickPayload(data: unknown): TickPayload {

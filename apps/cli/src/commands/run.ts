@@ -20,9 +20,9 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       const config = ctx.config();
       const db = await ctx.db();
       const topic = await requireTopic(db, name);
-      const { enabledSources, findDigest, listSources } = await import('@aharadar/db');
+      const { findDigest, listSources, topicFeeds } = await import('@aharadar/db');
       const { buildManualDigest } = await import('@aharadar/pipeline');
-      if ((await enabledSources(db, topic.id)).length === 0) {
+      if ((await topicFeeds(db, topic.id)).length === 0) {
         throw new CliError(`topic "${topic.name}" has no sources: add one with \`radar source add --topic ${quoteArg(topic.name)} --type feed --url URL\``);
       }
       const build = await buildManualDigest(
@@ -32,13 +32,15 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
           log: await ctx.logger(),
           sourceConcurrency: config.fetch.sourceConcurrency,
           hackerNewsApiUrl: config.fetch.hackerNewsApiUrl,
+          polling: config.polling,
+          feedLocks: await ctx.feedLocks(),
           now: () => ctx.now(),
         },
         topic,
       );
       const detail = build.digestId === null ? undefined : await findDigest(db, build.digestId);
       if (!detail) throw new CliError(`the run of topic "${topic.name}" finished without a digest (${build.status})`);
-      const failing = build.sourcesFailed > 0 ? (await listSources(db, { topicId: topic.id })).filter((s) => s.last_status === 'error') : [];
+      const failing = build.sourcesFailed > 0 ? (await listSources(db, { topicId: topic.id })).filter((s) => s.feed.last_status === 'error' || !s.feed.enabled) : [];
 
       if (options.json) {
         return ctx.out.json({
@@ -46,7 +48,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
           itemsFound: build.itemsFound,
           itemsNew: build.itemsNew,
           excluded: build.excluded,
-          failedSources: failing.map((s) => ({ id: s.id, name: s.name, error: s.last_error })),
+          freshnessPolls: build.freshnessPolls,
+          failedSources: failing.map((s) => ({ id: s.id, name: s.name, error: s.feed.disabled_reason ?? s.feed.last_error })),
           items: detail.entries.map(entryView),
         });
       }
@@ -54,9 +57,9 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       ctx.out.line(`digest #${d.id} for topic "${topic.name}" (manual preview of ${formatTime(d.window_start)} → ${formatTime(d.window_end)})`);
       ctx.out.line(
         `${d.item_count} item${d.item_count === 1 ? '' : 's'} ranked from ${d.candidate_count} candidate${d.candidate_count === 1 ? '' : 's'}; ` +
-          `${build.itemsFound} fetched (${build.itemsNew} new) from ${d.sources_total} source${d.sources_total === 1 ? '' : 's'}, ${d.sources_failed} failed`,
+          `${d.sources_total} source${d.sources_total === 1 ? '' : 's'} (${build.freshnessPolls} polled now: ${build.itemsFound} entries, ${build.itemsNew} new items), ${d.sources_failed} failing`,
       );
-      for (const s of failing) ctx.out.note(`warning: source #${s.id} "${s.name}" failed: ${s.last_error ?? 'unknown error'}`);
+      for (const s of failing) ctx.out.note(`warning: source #${s.id} "${s.name}" failing: ${s.feed.disabled_reason ?? s.feed.last_error ?? 'unknown error'}`);
       ctx.out.line();
       for (const line of renderEntries(detail.entries)) ctx.out.line(line);
     });

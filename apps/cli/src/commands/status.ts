@@ -25,7 +25,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       const db = await ctx.db();
       const queues = await ctx.queues();
       const now = ctx.now();
-      const { countWindowsByStatus, failingSources, readGlobalPause, topicsBehindSchedule } = await import('@aharadar/db');
+      const { countWindowsByStatus, failingFeeds, readGlobalPause, topicsBehindSchedule } = await import('@aharadar/db');
       const { readTickScheduler, tickIntervalMs } = await import('@aharadar/queue');
 
       const scheduler = await readTickScheduler(queues.scheduler);
@@ -36,7 +36,8 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       const windows = await countWindowsByStatus(db);
       const tickMs = scheduler.everyMs ?? tickIntervalMs(config.scheduling.tickMinutes);
       const behind = await topicsBehindSchedule(db, { now, lagSeconds: config.scheduling.lagSeconds, graceMs: BEHIND_TICKS * tickMs, limit: LIST_LIMIT });
-      const failing = await failingSources(db, LIST_LIMIT);
+      const failing = await failingFeeds(db, LIST_LIMIT);
+      const pollCounts = await queues.poll.getJobCounts(...PIPELINE_STATES);
       const pause = await readGlobalPause(db);
 
       const lastTick = lastCompleted
@@ -63,14 +64,21 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
             staleQueuedWindows: t.stale_queued,
             oldestQueuedAt: t.oldest_queued_at,
           })),
-          failingSources: failing.map((s) => ({
-            id: s.id,
-            topic: s.topic_name,
-            name: s.name,
-            lastError: s.last_error,
-            lastHttpStatus: s.last_http_status,
-            consecutiveFailures: s.consecutive_failures,
-            lastFetchedAt: s.last_fetched_at,
+          poll: { counts: pollCounts },
+          failingFeeds: failing.map((f) => ({
+            feedId: f.id,
+            type: f.type,
+            config: f.config,
+            topics: f.topics,
+            enabled: f.enabled,
+            disabledReason: f.disabled_reason,
+            lastError: f.last_error,
+            lastErrorCode: f.last_error_code,
+            lastHttpStatus: f.last_http_status,
+            consecutiveFailures: f.consecutive_failures,
+            warning: f.warning,
+            lastPolledAt: f.last_polled_at,
+            nextPollAt: f.next_poll_at,
           })),
         });
       }
@@ -93,6 +101,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       }
       if (lastTickFailure) o.line(`last tick FAILED ${formatTime(lastTickFailure.finishedOn)}: ${lastTickFailure.reason}`);
       o.line(`pipeline queue${pipelinePaused ? ' (paused)' : ''}: ${PIPELINE_STATES.map((s) => `${s} ${counts[s] ?? 0}`).join(', ')}`);
+      o.line(`poll queue: ${PIPELINE_STATES.map((s) => `${s} ${pollCounts[s] ?? 0}`).join(', ')}`);
       o.line(`windows: queued ${windows.queued}, running ${windows.running}, failed ${windows.failed} (succeeded ${windows.succeeded}, skipped ${windows.skipped})`);
       o.line();
       o.line(`topics behind schedule (more than ${BEHIND_TICKS} ticks late): ${behind.length === 0 ? 'none' : behind.length}`);
@@ -103,12 +112,27 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
         );
       }
       o.line();
-      o.line(`failing sources: ${failing.length === 0 ? 'none' : failing.length}`);
+      o.line(`failing or disabled feeds: ${failing.length === 0 ? 'none' : failing.length}`);
       if (failing.length > 0) {
         o.table(
-          ['ID', 'TOPIC', 'NAME', 'FAILURES', 'LAST FETCH', 'LAST ERROR'],
-          failing.map((s) => [s.id, s.topic_name, s.name, s.consecutive_failures, formatTime(s.last_fetched_at), s.last_error]),
+          ['FEED', 'TOPICS', 'STATE', 'FAILURES', 'LAST POLL', 'NEXT POLL', 'PROBLEM'],
+          failing.map((f) => [
+            `#${f.id} ${feedLabel(f)}`,
+            f.topics.join(', '),
+            f.enabled ? (f.last_status ?? '-') : 'disabled',
+            f.consecutive_failures,
+            formatTime(f.last_polled_at),
+            f.enabled ? formatTime(f.next_poll_at) : '-',
+            f.disabled_reason ?? f.last_error ?? f.warning,
+          ]),
         );
       }
     });
+}
+
+function feedLabel(feed: { type: string; config: unknown }): string {
+  const config = feed.config as { url?: unknown; list?: unknown };
+  if (typeof config.url === 'string') return config.url;
+  if (typeof config.list === 'string') return `${feed.type} ${config.list}`;
+  return feed.type;
 }

@@ -100,7 +100,11 @@ export interface FeedPollRecord {
   lagMs: number | null;
   /** New cache validators; undefined keeps the stored ones (errors, 304 without new ones). */
   validators?: { etag: string | null; lastModified: string | null };
-  schedule: PollSchedule;
+  /**
+   * The next poll, planned from what was stored (the cadence needs to know how many entries
+   * were new, which only the write itself tells): called inside the transaction.
+   */
+  schedule: (stored: StoredEntries) => PollSchedule;
   /** A permanent redirect (301/308): the feed's new URL, as config and identity key. */
   movedTo: { config: object; key: string } | null;
   /** HTTP 410 Gone: the feed is disabled with this reason. */
@@ -141,6 +145,7 @@ export async function recordFeedPoll(db: Kysely<Database>, poll: FeedPollRecord)
         fetched_at: poll.at,
       })
       .execute();
+    const schedule = poll.schedule(stored);
     const releases = poll.claimSeq !== null;
     await tx
       .updateTable('feeds')
@@ -153,10 +158,10 @@ export async function recordFeedPoll(db: Kysely<Database>, poll: FeedPollRecord)
         consecutive_failures: poll.status === 'error' ? eb('consecutive_failures', '+', 1) : 0,
         warning: poll.warning,
         ...(poll.validators ? { etag: poll.validators.etag, last_modified: poll.validators.lastModified } : {}),
-        poll_interval_ms: Math.round(poll.schedule.intervalMs),
-        next_poll_at: poll.schedule.nextPollAt,
-        not_before: poll.schedule.notBefore,
-        schedule_reason: poll.schedule.reason,
+        poll_interval_ms: Math.round(schedule.intervalMs),
+        next_poll_at: schedule.nextPollAt,
+        not_before: schedule.notBefore,
+        schedule_reason: schedule.reason,
         ...(poll.disabledReason !== null ? { enabled: false, disabled_reason: poll.disabledReason } : {}),
         ...(releases
           ? {
