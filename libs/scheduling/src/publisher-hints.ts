@@ -257,12 +257,13 @@ function zoneOffsetMs(zone: string): number {
 
 /**
  * A short human duration for operator-facing reasons: `800 ms`, `45 s`, `7.5 min`, `3 h`,
- * `2 d`. Units switch late (up to 120 s, 120 min, 48 h) so the numbers stay readable.
+ * `2 d`. Units switch late (up to 120 s, 120 min, 48 h) so the numbers stay readable, except
+ * that a whole minute reads as one (`1 min`, not `60 s`).
  */
 export function describeDuration(ms: number): string {
   const round1 = (value: number): number => Math.round(value * 10) / 10;
   if (ms < SECOND_MS) return `${Math.round(ms)} ms`;
-  if (ms < 2 * MINUTE_MS) return `${round1(ms / SECOND_MS)} s`;
+  if (ms < MINUTE_MS || (ms < 2 * MINUTE_MS && ms % MINUTE_MS !== 0)) return `${round1(ms / SECOND_MS)} s`;
   if (ms < 2 * HOUR_MS) return `${round1(ms / MINUTE_MS)} min`;
   if (ms < 2 * DAY_MS) return `${round1(ms / HOUR_MS)} h`;
   return `${round1(ms / DAY_MS)} d`;

@@ -223,8 +223,8 @@ describe('parseHttpDate', () => {
 describe('describeDuration', () => {
   it('keeps numbers readable', () => {
     assert.deepEqual(
-      [800, 1_000, 45_000, 119_000, 120_000, 450_000, 5_400_000, 7_200_000, DAY, 2 * DAY, 3.25 * DAY].map(describeDuration),
-      ['800 ms', '1 s', '45 s', '119 s', '2 min', '7.5 min', '90 min', '2 h', '24 h', '2 d', '3.3 d'],
+      [800, 1_000, 45_000, 60_000, 90_000, 119_000, 120_000, 450_000, 5_400_000, 7_200_000, DAY, 2 * DAY, 3.25 * DAY].map(describeDuration),
+      ['800 ms', '1 s', '45 s', '1 min', '90 s', '119 s', '2 min', '7.5 min', '90 min', '2 h', '24 h', '2 d', '3.3 d'],
     );
   });
 });
