@@ -121,6 +121,7 @@ export function openTick(services: BenchServices, overrides: Partial<TickDeps> =
     db: services.database.db,
     redis,
     pipeline: services.queues.pipeline,
+    poll: services.queues.poll,
     prefix: services.redis.prefix,
     scheduling: readWorkerConfig({}).scheduling,
     pipelineAttempts: 5,

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { evaluateAlerts, readQueueSnapshot } from '@aharadar/alerts';
-import { insertSource, insertTopic } from '@aharadar/db';
+import { insertTopic } from '@aharadar/db';
+import { addSource } from '@aharadar/pipeline';
 import { createQueues } from '@aharadar/queue';
 import { defaultAnchor } from '@aharadar/scheduling';
 import { liveFeed, startFeedServer, type FeedServer } from '../support/feed-server.js';
@@ -53,7 +54,7 @@ describe('scheduler and worker processes', () => {
       maxPerSource: 20,
       createdAt,
     });
-    await insertSource(database.db, { topicId: topic.id, type: 'feed', name: feedPath, config: { url: feeds.url(feedPath) }, weight: 1 });
+    await addSource(database.db, { topicId: topic.id, type: 'feed', name: feedPath, config: { url: feeds.url(feedPath) } });
     return topic.id;
   }
 

@@ -19,7 +19,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { insertSource } from '@aharadar/db';
+import { addSource } from '@aharadar/pipeline';
 import { rss, type Route } from '../support/feed-server.js';
 import { alive, createStack, peakRssMb, readyz, seconds, sleep, stderrWriters, until, type Stack } from './support/stack.js';
 import type { Outcome, Scenario, ScenarioContext } from './support/scenario.js';
@@ -188,11 +188,11 @@ async function hostilePart(ctx: ScenarioContext, outcome: Outcome): Promise<void
     const baseline = await peakRssMb(worker.child.pid);
     const createdAt = new Date(window.start.getTime() + 1_000);
     const topicId = await stack.addEveryTopic('hostile', createdAt, stack.feeds.url('/good-1.xml'));
-    await insertSource(stack.db.db, { topicId, type: 'feed', name: 'good-2', config: { url: stack.feeds.url('/good-2.xml') }, weight: 1 });
+    await addSource(stack.db.db, { topicId, type: 'feed', name: 'good-2', config: { url: stack.feeds.url('/good-2.xml') } });
     const hostile = cases.filter((c) => c.expect !== 'skip');
     const sourceIds = new Map<number, HostileCase>();
     for (const c of hostile) {
-      const source = await insertSource(stack.db.db, { topicId, type: 'feed', name: c.path, config: { url: stack.feeds.url(c.path) }, weight: 1 });
+      const { source } = await addSource(stack.db.db, { topicId, type: 'feed', name: c.path, config: { url: stack.feeds.url(c.path) } });
       sourceIds.set(source.id, c);
     }
 
@@ -208,7 +208,7 @@ async function hostilePart(ctx: ScenarioContext, outcome: Outcome): Promise<void
     const elapsed = Date.now() - started;
     const peak = await peakRssMb(worker.child.pid);
     const results = await stack.db.sql<{ source_id: number; status: string; error_code: string | null; duration_ms: number; error: string | null }[]>`
-      SELECT source_id, status, error_code, duration_ms, error FROM fetch_results WHERE source_id = ANY(${[...sourceIds.keys()]})`;
+      SELECT s.id AS source_id, r.status, r.error_code, r.duration_ms, r.error FROM fetch_results r JOIN sources s ON s.feed_id = r.feed_id WHERE s.id = ANY(${[...sourceIds.keys()]})`;
     const goodItems = await stack.db.sql<{ title: string }[]>`
       SELECT i.title FROM digest_items di JOIN items i ON i.id = di.item_id WHERE di.digest_id = ${digest?.id ?? 0} AND i.title LIKE '%good story%'`;
 
@@ -303,12 +303,12 @@ async function ssrfPart(ctx: ScenarioContext, outcome: Outcome): Promise<void> {
     let topicId = 0;
     const trace = await traceConnects(worker.child.pid ?? 0, async () => {
       topicId = await stack.addEveryTopic('ssrf', new Date(window.start.getTime() + 1_000), targets[0] as string);
-      for (const url of targets.slice(1)) await insertSource(stack.db.db, { topicId, type: 'feed', name: url, config: { url }, weight: 1 });
+      for (const url of targets.slice(1)) await addSource(stack.db.db, { topicId, type: 'feed', name: url, config: { url } });
       await until('the SSRF window digest', async () => (await stack.db.sql<{ id: number }[]>`SELECT id FROM digests WHERE topic_id = ${topicId}`)[0], 60_000, 250);
       await readyz(worker.healthPort); // one accept() in the trace: proves strace was attached
     });
     const results = await stack.db.sql<{ status: string; error_code: string | null; duration_ms: number; name: string }[]>`
-      SELECT f.status, f.error_code, f.duration_ms, s.name FROM fetch_results f JOIN sources s ON s.id = f.source_id WHERE s.topic_id = ${topicId}`;
+      SELECT f.status, f.error_code, f.duration_ms, s.name FROM fetch_results f JOIN sources s ON s.feed_id = f.feed_id WHERE s.topic_id = ${topicId}`;
     const refused = results.filter((r) => r.status === 'error' && r.error_code === 'private_address');
     const hits = ['/ssrf-1', '/ssrf-2', '/ssrf-3'].reduce((n, p) => n + stack.feeds.hits(p), 0);
     const forbidden = (trace ?? []).filter(

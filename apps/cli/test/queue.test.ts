@@ -125,6 +125,7 @@ describe('radar commands that drive the queues', () => {
           db: cli.database.db,
           redis: tickRedis,
           pipeline: queues.pipeline,
+          poll: queues.poll,
           prefix: cli.redis.prefix,
           scheduling: { tickMinutes: 5, lagSeconds: 1, maxCatchupWindows: 6 },
           pipelineAttempts: 3,
@@ -156,7 +157,7 @@ describe('radar commands that drive the queues', () => {
 
     await upsertTickScheduler(queues.scheduler, 5);
     await cli.ok(['source', 'add', '--topic', 'hourly', '--type', 'feed', '--url', 'http://127.0.0.1:9/x.xml', '--name', 'broken feed']);
-    await cli.database.sql`UPDATE sources SET last_status = 'error', last_error = 'connection refused', consecutive_failures = 4 WHERE name = 'broken feed'`;
+    await cli.database.sql`UPDATE feeds SET last_status = 'error', last_error = 'connection refused', consecutive_failures = 4 WHERE id = (SELECT feed_id FROM sources WHERE name = 'broken feed')`;
     // 'hourly' stopped being scheduled two hours ago; its backfilled windows have waited 30 minutes.
     await cli.database.sql`UPDATE topics SET next_window_end = now() - interval '2 hours' WHERE name = 'hourly'`;
     await cli.database.sql`UPDATE windows SET created_at = now() - interval '30 minutes' WHERE topic_id = (SELECT id FROM topics WHERE name = 'hourly')`;

@@ -68,7 +68,7 @@ describe('radar topic and source commands', () => {
     assert.match(hn.stdout, /added hackernews source #\d+ "HN best" to topic "berlin"/);
 
     // A failure recorded by a run shows up as health in the listing.
-    await cli.database.sql`UPDATE sources SET last_status = 'error', last_error = 'HTTP 503 from upstream', consecutive_failures = 3 WHERE id = ${feed.id}`;
+    await cli.database.sql`UPDATE feeds SET last_status = 'error', last_error = 'HTTP 503 from upstream', consecutive_failures = 3 WHERE id = (SELECT feed_id FROM sources WHERE id = ${feed.id})`;
     const list = await cli.ok(['source', 'list']);
     assert.match(list.stdout, /^ID\s+TOPIC\s+TYPE\s+NAME\s+WEIGHT\s+LAST STATUS\s+LAST FETCH\s+FAILURES\s+LAST ERROR/);
     assert.match(list.stdout, /error\s+-\s+3\s+HTTP 503 from upstream/);

@@ -4,7 +4,9 @@
  */
 import { readWorkerConfig, type SchedulingConfig } from '@aharadar/config';
 import { createSafeFetcher, type SafeFetcher } from '@aharadar/connectors';
-import { insertSource, insertTopic, type Topic } from '@aharadar/db';
+import { insertTopic, type Topic } from '@aharadar/db';
+import { addSource } from '@aharadar/pipeline';
+import { createFeedLocks } from '@aharadar/queue';
 import { createLogger, type Logger } from '@aharadar/log';
 import { createQueues, type Queues } from '@aharadar/queue';
 import { defaultAnchor } from '@aharadar/scheduling';
@@ -44,7 +46,7 @@ export async function createHarness(options: { scheduling?: Partial<SchedulingCo
     tickDeps(overrides = {}) {
       const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
       extraConnections.push(connection);
-      return { db: database.db, redis: connection, pipeline: queues.pipeline, prefix: redis.prefix, scheduling, pipelineAttempts: 3, log, ...overrides };
+      return { db: database.db, redis: connection, pipeline: queues.pipeline, poll: queues.poll, prefix: redis.prefix, scheduling, pipelineAttempts: 3, log, ...overrides };
     },
     runDeps(overrides = {}) {
       return {
@@ -57,6 +59,8 @@ export async function createHarness(options: { scheduling?: Partial<SchedulingCo
         log,
         sourceConcurrency: 4,
         hackerNewsApiUrl: 'http://127.0.0.1:1/v0',
+        polling: { minIntervalMs: 1_000, maxIntervalMs: 60_000 },
+        feedLocks: createFeedLocks(redis.redis, redis.prefix, 10_000),
         now: () => new Date(),
         ...overrides,
       };
@@ -85,9 +89,18 @@ export async function addEveryTopic(h: Harness, name: string, everySeconds: numb
   });
 }
 
+/** Subscribes the topic to a feed; returns the source (subscription) id. */
 export async function addFeedSource(h: Harness, topicId: number, url: string, name = url): Promise<number> {
-  const source = await insertSource(h.database.db, { topicId, type: 'feed', name, config: { url }, weight: 1 });
+  const { source } = await addSource(h.database.db, { topicId, type: 'feed', config: { url }, name });
   return source.id;
+}
+
+/** The feed id behind a source id. */
+export async function feedOf(h: Harness, sourceId: number): Promise<number> {
+  const rows = await h.database.sql<{ feed_id: number }[]>`SELECT feed_id FROM sources WHERE id = ${sourceId}`;
+  const row = rows[0];
+  if (!row) throw new Error(`no source ${sourceId}`);
+  return row.feed_id;
 }
 
 /**

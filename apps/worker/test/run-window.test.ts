@@ -100,13 +100,14 @@ describe('window runs', () => {
       assert.equal(digest.status, 'complete');
       assert.ok(digest.item_count > 0);
       assert.equal(digest.sources_total, 9);
-      const results = await h.database.sql<{ source_id: number; status: string; error_code: string | null; http_status: number | null; error: string | null }[]>`SELECT source_id, status, error_code, http_status, error FROM fetch_results`;
+      const results = await h.database.sql<{ source_id: number; status: string; error_code: string | null; http_status: number | null; error: string | null }[]>`
+        SELECT s.id AS source_id, r.status, r.error_code, r.http_status, r.error FROM fetch_results r JOIN sources s ON s.feed_id = r.feed_id`;
       const bySource = new Map(results.map((r) => [r.source_id, r]));
       assert.equal(bySource.get(good)?.status, 'ok');
       assert.ok(['ok', 'error'].includes(bySource.get(truncated)?.status ?? ''), 'truncated XML is recorded either way');
       const expectedCodes: Record<keyof typeof bad, string[]> = {
         malformed: ['parse'],
-        html: ['parse'],
+        html: ['not_a_feed'],
         missing: ['http_status'],
         slow: ['timeout'],
         huge: ['too_large'],
@@ -121,7 +122,7 @@ describe('window runs', () => {
       }
       assert.equal(bySource.get(bad.missing)?.http_status, 404);
       assert.equal(digest.sources_failed - (bySource.get(truncated)?.status === 'error' ? 1 : 0), 7);
-      const health = await h.database.sql<{ consecutive_failures: number }[]>`SELECT consecutive_failures FROM sources WHERE id = ${bad.missing}`;
+      const health = await h.database.sql<{ consecutive_failures: number }[]>`SELECT f.consecutive_failures FROM feeds f JOIN sources s ON s.feed_id = f.id WHERE s.id = ${bad.missing}`;
       assert.equal(health[0]?.consecutive_failures, 1);
     } finally {
       await pool.close();

@@ -5,3 +5,4 @@ export { feedIdentity, type FeedIdentity } from './feed-identity.js';
 export { mapWithConcurrency } from './concurrency.js';
 export { toItemInput } from './normalize.js';
 export * from './rank.js';
+export { addSource, type AddSourceInput } from './subscribe.js';

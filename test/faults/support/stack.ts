@@ -7,7 +7,8 @@
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { insertSource, insertTopic } from '@aharadar/db';
+import { insertTopic } from '@aharadar/db';
+import { addSource } from '@aharadar/pipeline';
 import { defaultAnchor, windowContaining, windowsBetween, type Schedule } from '@aharadar/scheduling';
 import { startFeedServer, type FeedServer } from '../../support/feed-server.js';
 import { startApp, stopApp, type AppProcess, type LogLine } from '../../support/processes.js';
@@ -100,7 +101,7 @@ export async function createStack(infra: Infra, name: string, baseEnv: Record<st
         maxPerSource: 50,
         createdAt,
       });
-      await insertSource(db.db, { topicId: topic.id, type: 'feed', name: `${topicName} feed`, config: { url: feedUrl }, weight: 1 });
+      await addSource(db.db, { topicId: topic.id, type: 'feed', name: `${topicName} feed`, config: { url: feedUrl } });
       return topic.id;
     },
     async close() {
@@ -263,7 +264,7 @@ export async function verifyLedger(db: PrivateDatabase, topics: readonly TopicSp
            SELECT DISTINCT s.topic_id, i.id,
                   CASE WHEN i.published_at IS NOT NULL AND i.published_at <= i.first_seen_at THEN i.published_at ELSE i.first_seen_at END AS effective_at,
                   l.first_seen_at AS linked_at
-             FROM items i JOIN item_sources l ON l.item_id = i.id JOIN sources s ON s.id = l.source_id)
+             FROM items i JOIN feed_items l ON l.item_id = i.id JOIN sources s ON s.feed_id = l.feed_id)
     SELECT count(*)::int AS n FROM topic_items t JOIN built b ON b.topic_id = t.topic_id
      WHERE t.effective_at < b.upto
        AND t.linked_at < (SELECT max(finished_at) FROM windows w WHERE w.topic_id = t.topic_id AND w.status = 'succeeded')
