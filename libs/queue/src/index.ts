@@ -7,3 +7,4 @@ export * from './queues.js';
 export * from './enqueue.js';
 export * from './tick-scheduler.js';
 export * from './job-age.js';
+export * from './host-gate.js';
