@@ -8,3 +8,4 @@ export * from './enqueue.js';
 export * from './tick-scheduler.js';
 export * from './job-age.js';
 export * from './feed-locks.js';
+export * from './host-gate.js';
