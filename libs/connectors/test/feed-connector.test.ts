@@ -40,7 +40,7 @@ describe('feed connector', () => {
           return;
         case '/latin1-gzip':
           res.writeHead(200, { 'content-type': 'text/xml; charset=iso-8859-1', 'content-encoding': 'gzip' });
-          res.end(gzipSync(Buffer.concat([Buffer.from('<rss><channel><title>Caf'), Buffer.from([0xe9]), Buffer.from('</title><item><title>Cr'), Buffer.from([0xe8]), Buffer.from('me br'), Buffer.from([0xfb]), Buffer.from('l'), Buffer.from([0xe9]), Buffer.from('e</title></item></channel></rss>')])));
+          res.end(gzipSync(Buffer.concat([Buffer.from('<rss><channel><title>Caf'), Buffer.from([0xe9]), Buffer.from('</title><item><title>Cr'), Buffer.from([0xe8]), Buffer.from('me br'), Buffer.from([0xfb]), Buffer.from('l'), Buffer.from([0xe9]), Buffer.from('e</title><link>/cr</link></item></channel></rss>')])));
           return;
         case '/moved':
           res.writeHead(301, { location: '/feed.xml' });

@@ -58,3 +58,53 @@ describe('parseXml', () => {
     assert.equal(dc.ns, 'http://purl.org/dc/elements/1.1/');
   });
 });
+
+describe('parseXml: recovery reporting', () => {
+  it('reports nothing for a well-formed document, even with a refused DTD entity declared but unused', () => {
+    const doc = parseXml('<!DOCTYPE r [<!ENTITY a "&b;">]><r x="1 &amp; 2">A &lt; B &#169; &#xA9; &eacute;<![CDATA[ & < ]]></r>');
+    assert.equal(doc.recovery, null);
+    assert.deepEqual(doc.problems, ['ignored entity "a"'], 'the refusal is a note, not a repair');
+  });
+
+  it('reports elements left open at the end, innermost first, one problem each', () => {
+    const doc = parseXml('<rss><channel><item><title>unclosed');
+    assert.deepEqual(doc.recovery, { first: 'unclosed <title> at end of document', count: 4 });
+  });
+
+  it('reports mis-nested and unexpected end tags', () => {
+    assert.deepEqual(parseXml('<a><b>x</a>').recovery, { first: 'mis-nested end tag </a>', count: 1 });
+    assert.deepEqual(parseXml('<a>x</b></a>').recovery, { first: 'unexpected end tag </b>', count: 1 });
+  });
+
+  it('removes undefined entity references from text and attributes, and reports them', () => {
+    const doc = parseXml('<r a="x&foo;y">one &lol9; two &amp; &nbsp;</r>');
+    assert.ok(doc.root);
+    assert.equal(textContent(doc.root), 'one  two & \u00a0');
+    assert.equal(doc.root.attrs.get('a'), 'xy');
+    assert.deepEqual(doc.recovery, { first: 'undefined entity &foo;', count: 2 });
+  });
+
+  it('says why a declared entity was not expanded', () => {
+    const nested = parseXml('<!DOCTYPE r [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;">]><r>&lol; &lol1;</r>');
+    assert.ok(nested.root);
+    assert.equal(textContent(nested.root), 'lol ');
+    assert.equal(nested.recovery?.first, 'entity &lol1; not expanded: its declared value holds references or markup');
+    const budget = parseXml('<!DOCTYPE r [<!ENTITY big "0123456789">]><r>&big;&big;&big;</r>', { maxEntityExpansion: 25 });
+    assert.ok(budget.root);
+    assert.equal(textContent(budget.root), '01234567890123456789');
+    assert.equal(budget.recovery?.first, 'entity &big; not expanded: the document used up its entity expansion budget');
+  });
+
+  it("reports a bare '&' but keeps it as text", () => {
+    const doc = parseXml('<r>AT&T and Q&amp;A</r>');
+    assert.ok(doc.root);
+    assert.equal(textContent(doc.root), 'AT&T and Q&A');
+    assert.deepEqual(doc.recovery, { first: "bare '&' in text", count: 1 });
+  });
+
+  it('counts every problem but keeps only the first 20', () => {
+    const doc = parseXml(`<r>${'</x>'.repeat(50)}</r>`);
+    assert.equal(doc.recovery?.count, 50);
+    assert.equal(doc.problems.length, 20);
+  });
+});

@@ -17,11 +17,18 @@ const MAX_ENTITY_VALUE = 2000;
 export const DEFAULT_MAX_ENTITY_EXPANSION = 1_000_000;
 
 const DECLARATION = /<!ENTITY\s+([^\s%"']+)\s+(?:"([^"]*)"|'([^']*)')\s*>/g;
+/** External entity declarations: recognised only to name them when they are referenced. */
+const EXTERNAL_DECLARATION = /<!ENTITY\s+([^\s%"']+)\s+(?:SYSTEM|PUBLIC)\b/g;
+
+const REFUSED_NESTED = 'its declared value holds references or markup';
+const REFUSED_TOO_LONG = `its declared value is longer than ${MAX_ENTITY_VALUE} characters`;
+const REFUSED_EXTERNAL = 'it is an external entity, never loaded';
+const REFUSED_BUDGET = 'the document used up its entity expansion budget';
 
 export class InternalEntities {
   private readonly values = new Map<string, string>();
-  /** Names declared with a value we refuse to expand. */
-  readonly refused = new Set<string>();
+  /** Declared names we refuse to expand, with the reason. */
+  private readonly refused = new Map<string, string>();
   private budget: number;
 
   constructor(maxExpansion: number = DEFAULT_MAX_ENTITY_EXPANSION) {
@@ -34,14 +41,19 @@ export class InternalEntities {
 
   /** Collects the declarations of a DOCTYPE's internal subset, reporting each refused one. */
   declare(subset: string, problem: (message: string) => void): void {
-    DECLARATION.lastIndex = 0;
+    EXTERNAL_DECLARATION.lastIndex = 0;
     let m: RegExpExecArray | null;
+    while ((m = EXTERNAL_DECLARATION.exec(subset)) !== null) {
+      const name = m[1] ?? '';
+      this.refuse(name, REFUSED_EXTERNAL);
+    }
+    DECLARATION.lastIndex = 0;
     while ((m = DECLARATION.exec(subset)) !== null) {
       const name = m[1] ?? '';
       const value = m[2] ?? m[3] ?? '';
       if (this.values.size >= MAX_ENTITIES) break;
       if (/[&%<]/.test(value) || value.length > MAX_ENTITY_VALUE) {
-        this.refused.add(name);
+        this.refuse(name, value.length > MAX_ENTITY_VALUE ? REFUSED_TOO_LONG : REFUSED_NESTED);
         problem(`ignored entity "${name}"`);
         continue;
       }
@@ -55,5 +67,15 @@ export class InternalEntities {
     if (value === undefined || this.budget < value.length) return undefined;
     this.budget -= value.length;
     return value;
+  }
+
+  /** Why a reference to `name` was not expanded, or null when it was never declared. */
+  refusal(name: string): string | null {
+    if (this.values.has(name)) return REFUSED_BUDGET;
+    return this.refused.get(name) ?? null;
+  }
+
+  private refuse(name: string, reason: string): void {
+    if (!this.refused.has(name) && this.refused.size < MAX_ENTITIES) this.refused.set(name, reason);
   }
 }

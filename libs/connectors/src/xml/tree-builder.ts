@@ -1,7 +1,7 @@
 import { decodeEntities } from '../text/entities.js';
 import { InternalEntities } from './dtd.js';
 import type { RawAttribute, XmlToken } from './tokenizer.js';
-import type { XmlDocument, XmlElement } from './tree.js';
+import type { XmlDocument, XmlElement, XmlRecovery } from './tree.js';
 
 /**
  * The structural half of the feed XML parser: builds the element tree from tokens and applies
@@ -13,7 +13,13 @@ import type { XmlDocument, XmlElement } from './tree.js';
  * - start tags deeper than `maxDepth` are ignored (their content joins the enclosing element);
  * - text outside the root element is dropped, later root elements are kept as siblings;
  * - undeclared namespace prefixes resolve to well-known namespaces or a placeholder URI.
- * Entity references are decoded here, never expanded recursively (see dtd.ts).
+ * Entity references are decoded here, never expanded recursively (see dtd.ts); a reference to
+ * an undefined or refused entity is removed from the text.
+ *
+ * Everything it (or the tokenizer) had to repair is a recovery problem, reported in `recovery`
+ * (first one + count), so a caller can flag a feed that only parsed because we forgave it, the
+ * way feedparser sets "bozo". Notes that are policy rather than damage (a refused DTD entity
+ * declaration) go to `problems` only.
  */
 
 export interface TreeBuilderOptions {
@@ -39,14 +45,33 @@ const MAX_KEPT_PROBLEMS = 20;
 
 const NO_ATTRIBUTES: ReadonlyMap<string, string> = new Map();
 
+/** An '&' that starts no well-formed reference (XML needs the ';'; HTML-style "AT&T" is an error). */
+const BARE_AMPERSAND = /&(?!#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z_:][\w.:-]*;)/;
+
 export function buildTree(tokens: Iterable<XmlToken>, options: TreeBuilderOptions): XmlDocument {
   const problems: string[] = [];
-  const problem = (message: string): void => {
+  const note = (message: string): void => {
     if (problems.length < MAX_KEPT_PROBLEMS) problems.push(message);
   };
+  let recovery: XmlRecovery | null = null;
+  const problem = (message: string): void => {
+    note(message);
+    if (recovery === null) recovery = { first: message, count: 1 };
+    else recovery.count++;
+  };
   const entities = new InternalEntities(options.maxEntityExpansion);
-  const lookupEntity = (name: string): string | undefined => entities.expand(name);
-  const decode = (raw: string): string => decodeEntities(raw, entities.size > 0 ? lookupEntity : undefined);
+  const decodeOptions = {
+    extra: (name: string): string | undefined => entities.expand(name),
+    onUnknown: (name: string): void => {
+      const refusal = entities.refusal(name);
+      problem(refusal === null ? `undefined entity &${name};` : `entity &${name}; not expanded: ${refusal}`);
+    },
+  };
+  const decode = (raw: string, where: 'text' | 'attribute value'): string => {
+    if (!raw.includes('&')) return raw;
+    if (BARE_AMPERSAND.test(raw)) problem(`bare '&' in ${where}`);
+    return decodeEntities(raw, decodeOptions);
+  };
 
   const documentNode: XmlElement = { kind: 'element', name: '#document', prefix: '', local: '#document', ns: '', attrs: new Map(), children: [], parent: null };
   const stack: XmlElement[] = [documentNode];
@@ -84,7 +109,7 @@ export function buildTree(tokens: Iterable<XmlToken>, options: TreeBuilderOption
   function decodeAttributes(raw: readonly RawAttribute[] | null): ReadonlyMap<string, string> {
     if (raw === null) return NO_ATTRIBUTES; // most elements have none: share one empty map
     const attrs = new Map<string, string>();
-    for (const [name, value] of raw) if (!attrs.has(name)) attrs.set(name, decode(value));
+    for (const [name, value] of raw) if (!attrs.has(name)) attrs.set(name, decode(value, 'attribute value'));
     return attrs;
   }
 
@@ -116,7 +141,7 @@ export function buildTree(tokens: Iterable<XmlToken>, options: TreeBuilderOption
   for (const token of tokens) {
     switch (token.kind) {
       case 'text':
-        addText(decode(token.raw));
+        addText(decode(token.raw, 'text'));
         break;
       case 'cdata':
         addText(token.value);
@@ -136,7 +161,7 @@ export function buildTree(tokens: Iterable<XmlToken>, options: TreeBuilderOption
         else closeElement(token.name);
         break;
       case 'doctype':
-        if (token.internalSubset !== null) entities.declare(token.internalSubset, problem);
+        if (token.internalSubset !== null) entities.declare(token.internalSubset, note);
         break;
       case 'problem':
         problem(token.message);
@@ -147,9 +172,10 @@ export function buildTree(tokens: Iterable<XmlToken>, options: TreeBuilderOption
         break;
     }
   }
-  if (stack.length > 1) problem(`document ended with ${stack.length - 1} unclosed element(s)`);
+  // Innermost first: that is where a truncated document was cut.
+  for (let depth = stack.length - 1; depth > 0; depth--) problem(`unclosed <${(stack[depth] as XmlElement).name}> at end of document`);
 
   const root = documentNode.children.find((c): c is XmlElement => c.kind === 'element') ?? null;
   if (root) root.parent = null;
-  return { root, problems };
+  return { root, problems, recovery };
 }
