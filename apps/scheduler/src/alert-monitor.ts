@@ -1,5 +1,6 @@
 import { ALERT_NAMES, checkAlerts, type AlertCheckResult, type AlertMonitorOptions } from '@aharadar/alerts';
-import type { Logger, MetricsRegistry } from '@aharadar/log';
+import type { Logger } from '@aharadar/log';
+import type { MetricsRegistry } from '@aharadar/runtime';
 
 /** A stored state older than this many check periods is from before a monitor outage. */
 const PENDING_EXPIRES_PERIODS = 3;

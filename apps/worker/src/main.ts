@@ -1,7 +1,8 @@
 import { loadConfigOrExit, readWorkerConfig } from '@aharadar/config';
 import { createSafeFetcher } from '@aharadar/connectors';
 import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
-import { createLogger, exitOnStartupError, onShutdownSignal, startHealthServer } from '@aharadar/log';
+import { createLogger } from '@aharadar/log';
+import { exitOnStartupError, onShutdownSignal, startHealthServer } from '@aharadar/runtime';
 import { createQueues, createRedis } from '@aharadar/queue';
 import { startConsumers } from './consumers.js';
 import { createWorkerMetrics } from './metrics.js';

@@ -1,4 +1,4 @@
-import { MetricsRegistry } from '@aharadar/log';
+import { MetricsRegistry } from '@aharadar/runtime';
 import { waitingSince, type PipelineQueue } from '@aharadar/queue';
 
 /** The worker's Prometheus series (DESIGN §8). Counters are per process; sum them across workers. */

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '@aharadar/log';
 
 /**
  * Runs `stop` once on the first SIGTERM or SIGINT, then exits with its outcome. A second
