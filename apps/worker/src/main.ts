@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     maxRedirects: config.fetch.maxRedirects,
     allowPrivate: config.fetch.allowPrivate,
   });
-  const metrics = createWorkerMetrics(queues.pipeline);
+  const metrics = createWorkerMetrics({ queues: [{ name: 'pipeline', queue: queues.pipeline }] });
   const now = () => new Date();
   const consumers = startConsumers({
     connection: consumerConnection,

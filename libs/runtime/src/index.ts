@@ -1,3 +1,12 @@
-export { MetricsRegistry, type GaugeCollector, type GaugeSample, type Labels } from './metrics.js';
-export { startHealthServer, type HealthServer, type HealthServerOptions, type ReadinessCheck } from './health-server.js';
+export {
+  MetricsRegistry,
+  METRICS_COLLECT_DEADLINE_MS,
+  type CounterFn,
+  type GaugeCollector,
+  type GaugeSample,
+  type Labels,
+  type MetricsRegistryOptions,
+  type ObserveFn,
+} from './metrics.js';
+export { startHealthServer, READINESS_CHECK_TIMEOUT_MS, type HealthServer, type HealthServerOptions, type ReadinessCheck } from './health-server.js';
 export { onShutdownSignal, exitOnStartupError } from './shutdown.js';
