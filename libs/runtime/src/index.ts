@@ -9,4 +9,4 @@ export {
   type ObserveFn,
 } from './metrics.js';
 export { startHealthServer, READINESS_CHECK_TIMEOUT_MS, type HealthServer, type HealthServerOptions, type ReadinessCheck } from './health-server.js';
-export { onShutdownSignal, exitOnStartupError } from './shutdown.js';
+export { exitOnStartupError, FORCED_RELEASE_MS, gracefulStop, onShutdownSignal, type GracefulStopOptions } from './shutdown.js';
