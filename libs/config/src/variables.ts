@@ -89,10 +89,10 @@ export const VARIABLES: readonly EnvVariable[] = [
   v('POSTGRES_USER', 'radar', [], 'compose-only'),
   v('POSTGRES_PASSWORD', 'radar', [], 'compose-only'),
   v('POSTGRES_DB', 'aharadar', [], 'compose-only'),
-  v('WORKER_STOP_GRACE_PERIOD', '90s', [], 'compose-only'),
-  v('RADAR_IMAGE_TAG', 'latest', [], 'compose-only'),
   v('POSTGRES_HOST_PORT', '55432', [], 'compose-only'),
   v('REDIS_HOST_PORT', '56379', [], 'compose-only'),
+  v('WORKER_STOP_GRACE_PERIOD', '90s', [], 'compose-only'),
+  v('RADAR_IMAGE_TAG', 'latest', [], 'compose-only'),
 ];
 
 /** The variables a process reads. */
