@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createSafeFetcher } from '@aharadar/connectors';
 import { findFeed, pruneBatch } from '@aharadar/db';
 import { ensureFresh, pollFeed } from '@aharadar/pipeline';
-import { createFeedLocks, createHostGate, POLL_QUEUE, type PollFeedPayload } from '@aharadar/queue';
+import { createHostGate, POLL_QUEUE, type PollFeedPayload } from '@aharadar/queue';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { rss, startFeedServer, type FeedItem, type FeedServer } from '../../../test/support/feed-server.js';
