@@ -9,7 +9,7 @@
  * no body, as a well-behaved publisher whose feed did not change.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ingestFeedBody, RSS_CONTENT_TYPE, topicFeedBody } from './feeds.js';
 
@@ -28,7 +28,7 @@ function cached(key: string, build: () => Buffer): { body: Buffer; etag: string 
 let requests = 0;
 let notModified = 0;
 
-const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+const handler = (req: IncomingMessage, res: ServerResponse): void => {
   requests++;
   const url = new URL(req.url ?? '/', 'http://localhost');
   const num = (name: string, fallback: number): number => {
