@@ -24,7 +24,7 @@ interface StatusJson {
   windows: { queued: number; running: number; failed: number };
   globalPause: { paused: boolean };
   behindSchedule: { topic: string; staleQueuedWindows: number }[];
-  failingSources: { name: string; lastError: string; consecutiveFailures: number }[];
+  failingFeeds: { topics: string[]; lastError: string; consecutiveFailures: number }[];
 }
 
 describe('radar commands that drive the queues', () => {
@@ -171,7 +171,7 @@ describe('radar commands that drive the queues', () => {
     const hourly = status.behindSchedule.find((t) => t.topic === 'hourly');
     assert.equal(hourly?.staleQueuedWindows, 24);
     assert.equal(status.behindSchedule.some((t) => t.topic === 'overdue'), false, 'scheduled by the tick: not behind');
-    assert.deepEqual(status.failingSources.map((s) => [s.name, s.lastError, s.consecutiveFailures]), [['broken feed', 'connection refused', 4]]);
+    assert.deepEqual(status.failingFeeds.map((s) => [s.topics.length, s.lastError, s.consecutiveFailures]), [[1, 'connection refused', 4]]);
 
     const human = await cli.ok(['status']);
     assert.match(human.stdout, /^global pause: off$/m);

@@ -42,7 +42,7 @@ describe('radar run and digests', () => {
     const run = await cli.ok(['run', 'tech'], { FETCH_ALLOW_PRIVATE: 'true' });
     const id = Number(/^digest #(\d+) for topic "tech" \(manual preview/m.exec(run.stdout)?.[1]);
     assert.ok(id > 0, run.stdout);
-    assert.match(run.stdout, /2 items ranked from 3 candidates; 3 fetched \(3 new\) from 1 source, 0 failed/);
+    assert.match(run.stdout, /2 items ranked from 3 candidates; 1 source \(1 polled now: 3 entries, 3 new items\), 0 failing/);
     assert.match(run.stdout, /1\. Rust 2\.0 is out {2}\[score \d+\.\d\d\]/);
     assert.match(run.stdout, /2\. Baking bread at home/);
     assert.doesNotMatch(run.stdout, /Crypto coin/, 'excluded by keyword');
@@ -79,6 +79,6 @@ describe('radar run and digests', () => {
     assert.match(json.failedSources[0]?.error ?? '', /private address/);
 
     const human = await cli.ok(['run', 'tech']);
-    assert.match(human.stderr, /^radar: warning: source #\d+ "Local news" failed: .*FETCH_ALLOW_PRIVATE/m);
+    assert.match(human.stderr, /^radar: warning: source #\d+ "Local news" failing: .*FETCH_ALLOW_PRIVATE/m);
   });
 });

@@ -18,10 +18,9 @@ interface TopicJson {
 interface SourceJson {
   id: number;
   topic: string;
-  type: string;
   name: string;
   weight: number;
-  config: Record<string, unknown>;
+  feed: { id: number; type: string; config: Record<string, unknown>; topics: string[] };
   health: { lastStatus: string | null; lastError: string | null; consecutiveFailures: number };
 }
 
@@ -61,22 +60,30 @@ describe('radar topic and source commands', () => {
 
   it('adds feed and Hacker News sources, validated by their connector, and lists their health', async () => {
     const feed = await cli.json<SourceJson>(['source', 'add', '--topic', 'AI News', '--type', 'feed', '--url', 'http://127.0.0.1:9/feed.xml', '--weight', '1.5']);
-    assert.equal(feed.type, 'feed');
+    assert.equal(feed.feed.type, 'feed');
     assert.equal(feed.weight, 1.5);
-    assert.deepEqual(feed.config, { url: 'http://127.0.0.1:9/feed.xml' });
+    assert.deepEqual(feed.feed.config, { url: 'http://127.0.0.1:9/feed.xml' });
+    assert.deepEqual(feed.feed.topics, ['AI News']);
+    // The same URL in a second topic subscribes to the same feed; twice in one topic is refused.
+    const shared = await cli.json<SourceJson>(['source', 'add', '--topic', 'berlin', '--type', 'feed', '--url', 'http://127.0.0.1:9/feed.xml#top']);
+    assert.equal(shared.feed.id, feed.feed.id);
+    assert.deepEqual(shared.feed.topics, ['AI News', 'berlin']);
+    const twice = await cli.fail(['source', 'add', '--topic', 'berlin', '--type', 'feed', '--url', 'http://127.0.0.1:9/feed.xml']);
+    assert.match(twice.stderr, /topic "berlin" already follows this feed \(source #\d+\)/);
+    await cli.ok(['source', 'rm', String(shared.id)]);
     const hn = await cli.ok(['source', 'add', '--topic', 'berlin', '--type', 'hackernews', '--list', 'best', '--limit', '10', '--name', 'HN best']);
     assert.match(hn.stdout, /added hackernews source #\d+ "HN best" to topic "berlin"/);
 
     // A failure recorded by a run shows up as health in the listing.
     await cli.database.sql`UPDATE feeds SET last_status = 'error', last_error = 'HTTP 503 from upstream', consecutive_failures = 3 WHERE id = (SELECT feed_id FROM sources WHERE id = ${feed.id})`;
     const list = await cli.ok(['source', 'list']);
-    assert.match(list.stdout, /^ID\s+TOPIC\s+TYPE\s+NAME\s+WEIGHT\s+LAST STATUS\s+LAST FETCH\s+FAILURES\s+LAST ERROR/);
-    assert.match(list.stdout, /error\s+-\s+3\s+HTTP 503 from upstream/);
-    assert.match(list.stdout, /HN best\s+1\s+never fetched/);
+    assert.match(list.stdout, /^ID\s+TOPIC\s+FEED\s+NAME\s+WEIGHT\s+TOPICS\s+INTERVAL\s+NEXT POLL\s+LAST STATUS\s+POLLS 24H \(304\)\s+ITEMS 24H\s+WHY \/ ERROR/);
+    assert.match(list.stdout, /error ×3\s+0 \(0\)\s+0\s+HTTP 503 from upstream/);
+    assert.match(list.stdout, /HN best\s+1\s+1\s+-\s+.*never polled/);
 
     const onlyAi = await cli.json<SourceJson[]>(['source', 'list', '--topic', 'AI News']);
     assert.equal(onlyAi.length, 1);
-    assert.deepEqual(onlyAi[0]?.health, { lastStatus: 'error', lastFetchedAt: null, lastHttpStatus: null, lastError: 'HTTP 503 from upstream', consecutiveFailures: 3 });
+    assert.deepEqual(onlyAi[0]?.health, { lastStatus: 'error', lastHttpStatus: null, lastErrorCode: null, lastError: 'HTTP 503 from upstream', consecutiveFailures: 3, warning: null });
 
     const topics = await cli.json<TopicJson[]>(['topic', 'list']);
     assert.equal(topics.find((t) => t.name === 'berlin')?.sourceCount, 1);

@@ -98,7 +98,7 @@ describe('backfill planning', () => {
 describe('source config from flags', () => {
   it('validates through the connector and labels the source', async () => {
     const feed = await buildSourceConfig({ topic: 't', type: 'FEED', url: 'https://example.com/a feed.xml', weight: 1 });
-    assert.deepEqual(feed, { type: 'feed', config: { url: 'https://example.com/a%20feed.xml' }, label: feed.label });
+    assert.deepEqual(feed, { type: 'feed', config: { url: 'https://example.com/a%20feed.xml' }, key: 'feed:https://example.com/a%20feed.xml', label: feed.label });
     const hn = await buildSourceConfig({ topic: 't', type: 'hackernews', list: 'new', limit: 5, weight: 1 });
     assert.deepEqual(hn.config, { list: 'new', limit: 5 });
     await assert.rejects(buildSourceConfig({ topic: 't', type: 'hackernews', weight: 1 }), /hackernews sources need --list/);
