@@ -11,6 +11,12 @@ export function describeSchedule(topic: Pick<Topic, 'schedule_kind' | 'every_sec
   return `cron "${topic.cron_expr ?? ''}" ${topic.time_zone}`;
 }
 
+/** The STATE column of `radar topic list`: paused or active, and a schedule the ticks cannot plan. */
+export function topicState(topic: Pick<Topic, 'paused' | 'schedule_error'>): string {
+  const state = topic.paused ? 'paused' : 'active';
+  return topic.schedule_error === null ? state : `${state}, SCHEDULE ERROR: ${topic.schedule_error}`;
+}
+
 export function topicView(topic: Topic | TopicListing) {
   return {
     id: topic.id,
@@ -28,6 +34,8 @@ export function topicView(topic: Topic | TopicListing) {
     watermark: topic.watermark,
     nextWindowEnd: topic.next_window_end,
     createdAt: topic.created_at,
+    scheduleError: topic.schedule_error,
+    scheduleErrorAt: topic.schedule_error_at,
     ...('source_count' in topic ? { sourceCount: topic.source_count, lastDigestWindowEnd: topic.last_window_end } : {}),
   };
 }

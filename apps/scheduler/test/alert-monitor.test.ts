@@ -15,10 +15,11 @@ import { startAlertMonitor } from '../src/alert-monitor.js';
 describe('scheduler alert monitor', () => {
   let silent: Server;
   const sockets: Socket[] = [];
+  let received = 0;
   before(async () => {
     silent = createServer((socket) => {
       sockets.push(socket);
-      socket.resume(); // read and drop every command
+      socket.on('data', (chunk: Buffer) => (received += chunk.length)); // read and drop every command
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   });
@@ -48,12 +49,21 @@ describe('scheduler alert monitor', () => {
       metrics,
     });
     try {
-      await new Promise((r) => setTimeout(r, 300));
-      const second = await Promise.race([monitor.check().then(() => 'answered'), new Promise((r) => setTimeout(() => r('still waiting'), 500))]);
-      assert.equal(second, 'still waiting', 'the second check joins the first one instead of starting another');
+      // The start-up check has sent its commands and waits for the answer (no sleep decides it).
+      const deadline = Date.now() + 15_000;
+      while (received === 0) {
+        assert.ok(Date.now() < deadline, 'the start-up check never reached Redis');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      let settled = false;
+      const second = monitor.check();
+      void second.then(() => (settled = true));
+      // Joining means the very same promise, not a second check behind the first.
+      assert.equal(monitor.check(), second, 'the later checks join the waiting one instead of starting others');
       assert.ok(lines.some((l) => l.msg === 'alert check still waiting for Redis: alerts are blind until it answers'));
       const text = await metrics.render();
-      assert.match(text, /radar_alert_checks_total\{outcome="error"\} 1/);
+      assert.equal(settled, false, 'the check cannot have answered: Redis never replies');
+      assert.match(text, /radar_alert_checks_total\{outcome="error"\} 2/);
       assert.match(text, /radar_alert_last_check_timestamp_seconds 0/);
     } finally {
       monitor.stop();

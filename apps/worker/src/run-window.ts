@@ -50,7 +50,22 @@ export async function processRunWindow(deps: RunWindowDeps, job: Job<RunWindowPa
 
   const lock = await tryAcquireLock(deps.redis, lockKey(deps.prefix, `topic-${window.topic_id}`), deps.topicLockTtlMs);
   if (!lock) return waitYourTurn(job, token);
-  const keepAlive = setInterval(() => void lock.extend().catch(() => false), deps.topicLockTtlMs / 3);
+  // The lock is kept alive while the run lasts. If an extension finds it gone (it expired while
+  // this worker was stalled, and another run of the topic may hold it now), the run aborts:
+  // `lockLost` rejects and wins the race below, the job fails and BullMQ retries it. The build
+  // still in flight cannot write a second copy of anything: persistDigest writes a window once
+  // and fails on an item another window claimed (ClaimConflictError).
+  let lockLostAt: (error: TopicLockLostError) => void = () => undefined;
+  const lockLost = new Promise<never>((_resolve, reject) => (lockLostAt = reject));
+  lockLost.catch(() => undefined);
+  const keepAlive = setInterval(() => {
+    lock.extend().then(
+      (held) => {
+        if (!held) lockLostAt(new TopicLockLostError(window.topic_id, window.id));
+      },
+      () => undefined, // Redis did not answer: the lock may still be held; the next extension tells.
+    );
+  }, deps.topicLockTtlMs / 3);
   const started = performance.now();
   try {
     const start = await startWindowRun(deps.db, window, deps.now());
@@ -61,7 +76,9 @@ export async function processRunWindow(deps: RunWindowDeps, job: Job<RunWindowPa
     if (!topic) return { outcome: 'gone' };
 
     deps.log.info({ windowId: window.id, topicId: topic.id, start: window.window_start, end: window.window_end, attempt: running.attempts }, 'run started');
-    const build = await buildDigest({ ...deps, log: deps.log.child({ windowId: window.id }) }, topic, running);
+    const building = buildDigest({ ...deps, log: deps.log.child({ windowId: window.id }) }, topic, running);
+    building.catch(() => undefined); // when the lock is lost first, the build's own outcome is not awaited
+    const build = await Promise.race([building, lockLost]);
     const seconds = (performance.now() - started) / 1000;
     deps.metrics?.runs(1, { status: build.status });
     deps.metrics?.runDuration(seconds);
@@ -80,6 +97,17 @@ export async function processRunWindow(deps: RunWindowDeps, job: Job<RunWindowPa
   } finally {
     clearInterval(keepAlive);
     await lock.release().catch(() => false);
+  }
+}
+
+/** The run's per-topic lock expired under it (see processRunWindow); the job is retried. */
+export class TopicLockLostError extends Error {
+  override readonly name = 'TopicLockLostError';
+  constructor(
+    readonly topicId: number,
+    readonly windowId: number,
+  ) {
+    super(`the run lock of topic ${topicId} was lost during the run of window ${windowId}; aborted (the job is retried)`);
   }
 }
 

@@ -1,12 +1,17 @@
 import type { SchedulingConfig } from '@aharadar/config';
 import {
   applyDuePlans,
+  expireManualRuns,
   findDueTopics,
   findUnfinishedWindows,
+  listScheduleErrors,
   readGlobalPause,
+  recordScheduleErrors,
   topicSchedule,
   type Database,
+  type DueTopic,
   type PlannedTopic,
+  type ScheduleFailure,
 } from '@aharadar/db';
 import type { Logger } from '@aharadar/log';
 import {
@@ -34,6 +39,22 @@ export const TICK_LOCK_TTL_MS = 60_000;
 export const RECONCILE_GRACE_MS = 15_000;
 /** Unfinished rows checked per tick; a bigger backlog is worked through over several ticks. */
 export const RECONCILE_LIMIT = 10_000;
+/**
+ * A manual run (`radar run`) still `running` after this long has lost its process (a preview
+ * builds in seconds): the tick ends its ledger row `failed`.
+ */
+export const MANUAL_RUN_EXPIRY_MS = 30 * 60_000;
+/** Topics named in the schedule-errors state the alert monitor reads. */
+const SCHEDULE_ERRORS_LISTED = 20;
+
+/**
+ * The Redis key the tick overwrites with the topics whose schedule cannot be planned, for the
+ * alert monitor (which reads only Redis): `@aharadar/alerts` reads the same key
+ * (`scheduleErrorsKey`; apps/worker/test/schedule-errors.test.ts checks the two agree).
+ */
+export function scheduleErrorsKey(prefix: string): string {
+  return `${prefix}:state:schedule-errors`;
+}
 
 export interface TickDeps {
   db: Kysely<Database>;
@@ -60,6 +81,8 @@ export interface TickReport {
   pollsPlanned: number;
   /** Planned polls whose job Redis had lost, enqueued again. */
   pollsReenqueued: number;
+  /** Due topics whose schedule could not be planned (recorded on the topic; the others went on). */
+  scheduleErrors: number;
   durationMs: number;
 }
 
@@ -82,6 +105,7 @@ export async function runTick(deps: TickDeps, trigger: 'scheduled' | 'manual' = 
     conflicts: 0,
     pollsPlanned: 0,
     pollsReenqueued: 0,
+    scheduleErrors: 0,
     durationMs: 0,
   };
   const lock = await tryAcquireLock(deps.redis, lockKey(deps.prefix, 'tick'), TICK_LOCK_TTL_MS);
@@ -115,38 +139,83 @@ export async function runTick(deps: TickDeps, trigger: 'scheduled' | 'manual' = 
 }
 
 async function fanOut(deps: TickDeps, now: () => Date, report: TickReport, keepLock: () => Promise<boolean>): Promise<void> {
+  await expireAbandonedManualRuns(deps, now());
+  try {
+    await planDueTopics(deps, now, report, keepLock);
+  } finally {
+    await publishScheduleErrors(deps, now());
+  }
+}
+
+async function planDueTopics(deps: TickDeps, now: () => Date, report: TickReport, keepLock: () => Promise<boolean>): Promise<void> {
   const { lagSeconds, maxCatchupWindows } = deps.scheduling;
-  const seen = new Set<number>();
+  let after: DueTopic | undefined;
   for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch++) {
     const at = now();
-    const due = (await findDueTopics(deps.db, { now: at, lagSeconds, limit: TICK_BATCH_SIZE })).filter((t) => !seen.has(t.id));
+    const due = await findDueTopics(deps.db, { now: at, lagSeconds, limit: TICK_BATCH_SIZE, ...(after ? { after } : {}) });
     if (due.length === 0) return;
-    const planned: PlannedTopic[] = due.map((topic) => {
-      seen.add(topic.id);
-      return {
-        topic,
-        plan: planDueWindows({
+    after = due[due.length - 1];
+    // Each topic is planned on its own: one whose schedule cannot be planned (a time zone this
+    // runtime's ICU lacks, an unusable cron) is recorded on the topic and the others go on.
+    const planned: PlannedTopic[] = [];
+    const failures: (ScheduleFailure & { name: string })[] = [];
+    for (const topic of due) {
+      try {
+        const plan = planDueWindows({
           schedule: topicSchedule(topic),
           watermark: topic.watermark,
           createdAt: topic.created_at,
           now: at,
           lagSeconds,
           maxCatchupWindows,
-        }),
-      };
-    });
+        });
+        planned.push({ topic, plan });
+      } catch (error) {
+        failures.push({ id: topic.id, name: topic.name, error: (error instanceof Error ? error.message : String(error)).slice(0, 500) });
+      }
+    }
+    if (failures.length > 0) {
+      await recordScheduleErrors(deps.db, failures, at);
+      deps.log.warn({ topics: failures.slice(0, SCHEDULE_ERRORS_LISTED).map((f) => ({ topic: f.name, error: f.error })), count: failures.length }, 'tick: topics whose schedule cannot be planned were skipped');
+    }
     const applied = await applyDuePlans(deps.db, planned, at);
     await enqueueWindows(deps.pipeline, inCatchUpOrder(applied.queued), deps.pipelineAttempts);
     report.dueTopics += due.length;
     report.windowsScheduled += applied.queued.length;
     report.skipped += applied.skipped;
     report.conflicts += applied.conflicts;
+    report.scheduleErrors += failures.length;
     if (!(await keepLock())) {
       deps.log.warn('tick lock expired during fan-out; stopping this tick early (the next one continues)');
       return;
     }
     if (due.length < TICK_BATCH_SIZE) return;
   }
+}
+
+/**
+ * Writes the topics whose schedule cannot be planned to Redis for the alert monitor (overwritten
+ * at every tick that fans out). Postgres is the record (`topics.schedule_error`); this copy only
+ * lets an alert fire without Postgres, so failing to write it never fails the tick.
+ */
+async function publishScheduleErrors(deps: TickDeps, at: Date): Promise<void> {
+  try {
+    const { total, topics } = await listScheduleErrors(deps.db, SCHEDULE_ERRORS_LISTED);
+    const state = { updatedAt: at.toISOString(), count: total, topics: topics.map((t) => ({ name: t.name, error: t.error, since: t.since.toISOString() })) };
+    await deps.redis.set(scheduleErrorsKey(deps.prefix), JSON.stringify(state));
+  } catch (error) {
+    deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'tick: could not publish the schedule errors for the alert monitor');
+  }
+}
+
+/** Ends the ledger rows of manual runs whose `radar run` process is gone (see MANUAL_RUN_EXPIRY_MS). */
+async function expireAbandonedManualRuns(deps: TickDeps, at: Date): Promise<void> {
+  const expired = await expireManualRuns(deps.db, {
+    startedBefore: new Date(at.getTime() - MANUAL_RUN_EXPIRY_MS),
+    now: at,
+    reason: `abandoned: the manual run was still running after ${MANUAL_RUN_EXPIRY_MS / 60_000} min (its radar run process ended without finishing it)`,
+  });
+  if (expired.length > 0) deps.log.warn({ windows: expired.map((w) => w.id) }, 'tick: ended abandoned manual runs as failed');
 }
 
 /**

@@ -67,7 +67,7 @@ export async function checkAlerts(options: AlertMonitorOptions): Promise<AlertCh
   const lock = await tryAcquireLock(redis, lockKey(prefix, 'alerts'), CHECK_LOCK_TTL_MS);
   if (!lock) return { checked: false, conditions: [], state: { alerts: {}, outbox: [] }, transitions: [], undelivered: 0 };
   try {
-    const snapshot = await readQueueSnapshot(options.queues, clock);
+    const snapshot = await readQueueSnapshot(options.queues, clock, { redis, prefix });
     const now = snapshot.now;
     const conditions = evaluateAlerts(snapshot, options.thresholds);
     const stored = await redis.get(alertStateKey(prefix));

@@ -5,7 +5,7 @@
  * the Postgres-side view) is gone.
  */
 
-export const ALERT_NAMES = ['queue_depth', 'queue_wait', 'stuck_job', 'ticks_stopped', 'tick_failing', 'no_workers'] as const;
+export const ALERT_NAMES = ['queue_depth', 'queue_wait', 'stuck_job', 'ticks_stopped', 'tick_failing', 'no_workers', 'schedule_error'] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
 export type AlertSeverity = 'warning' | 'critical';
@@ -35,6 +35,20 @@ export interface QueueSnapshot {
     lastFailedAt: number | null;
     lastFailedReason: string | null;
   };
+  /**
+   * Topics whose schedule the last tick could not plan (an unknown time zone, an unusable
+   * cron), as the tick wrote them to Redis; absent or null when no tick has written any.
+   */
+  scheduleErrors?: ScheduleErrorsState | null;
+}
+
+/** What the tick writes to `<prefix>:state:schedule-errors` (see {@link scheduleErrorsKey}). */
+export interface ScheduleErrorsState {
+  /** When the tick wrote it (ISO). */
+  updatedAt: string;
+  /** Topics that cannot be scheduled; `topics` names at most the first few. */
+  count: number;
+  topics: readonly { name: string; error: string; since: string }[];
 }
 
 export interface AlertThresholds {
@@ -71,6 +85,7 @@ export const NO_WORKERS_FOR_MS = 60_000;
 /** A missing tick job scheduler is re-registered by the scheduler within 15 s; alert only if that keeps failing. */
 export const TICK_SCHEDULER_MISSING_FOR_MS = 60_000;
 const STUCK_JOBS_NAMED = 3;
+const SCHEDULE_ERRORS_NAMED = 3;
 
 export function evaluateAlerts(s: QueueSnapshot, t: AlertThresholds): AlertCondition[] {
   const out: AlertCondition[] = [];
@@ -128,6 +143,19 @@ export function evaluateAlerts(s: QueueSnapshot, t: AlertThresholds): AlertCondi
     }
   }
   out.push(...tickConditions(s));
+  const broken = s.scheduleErrors;
+  if (broken && broken.count > 0) {
+    const named = broken.topics.slice(0, SCHEDULE_ERRORS_NAMED).map((t) => `${t.name} (${t.error})`).join(', ');
+    const more = broken.count > Math.min(broken.topics.length, SCHEDULE_ERRORS_NAMED) ? ` and ${broken.count - Math.min(broken.topics.length, SCHEDULE_ERRORS_NAMED)} more` : '';
+    out.push({
+      name: 'schedule_error',
+      severity: 'critical',
+      message: `${broken.count} topic(s) get no windows because their schedule cannot be planned: ${named}${more} (radar topic list)`,
+      value: broken.count,
+      threshold: 1,
+      forMs: 0,
+    });
+  }
   return out;
 }
 

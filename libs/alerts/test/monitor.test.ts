@@ -12,6 +12,17 @@ import { startWebhookReceiver, type WebhookReceiver } from '../../../test/suppor
 import { alertStateKey, checkAlerts, type AlertMonitorOptions } from '../src/monitor.js';
 import type { WebhookBody } from '../src/webhook.js';
 
+/** Polls `probe` until it returns something truthy; fails after the deadline (never a fixed sleep). */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 interface LogEntry {
   level: 'info' | 'warn';
   msg: string;
@@ -115,22 +126,25 @@ describe('alert monitor', () => {
   });
 
   it('names a run that has been active for too long (stuck_job), and resolves when it ends', async () => {
-    const { t, queues, options, addJobs } = await stack({ thresholds: { queueDepth: 0, oldestWaitingMs: 0, stuckJobMs: 300 } });
+    // Ages are judged with the monitor's clock set from the job's own start: no sleep has to be long enough.
+    const stuckJobMs = 60_000;
+    const { t, queues, options, addJobs } = await stack({ thresholds: { queueDepth: 0, oldestWaitingMs: 0, stuckJobMs } });
     let release: () => void = () => undefined;
     const hung = new Promise<void>((resolve) => (release = resolve));
     const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
     const worker = new Worker(PIPELINE_QUEUE, () => hung, { connection, prefix: t.prefix, lockDuration: 5_000 });
     try {
       await addJobs(1, 42);
-      for (let i = 0; i < 100 && (await queues.pipeline.getActiveCount()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual((await checkAlerts(options)).transitions, [], 'not stuck yet');
-      await new Promise((r) => setTimeout(r, 400));
-      const stuck = await checkAlerts(options);
+      const job = await waitFor('the job to be active', async () => (await queues.pipeline.getJobs(['active'], 0, 0, true))[0]);
+      const startedAt = job.processedOn ?? 0;
+      assert.ok(startedAt > 0);
+      assert.deepEqual((await checkAlerts({ ...options, now: () => startedAt + stuckJobMs - 1 })).transitions, [], 'not stuck yet');
+      const stuck = await checkAlerts({ ...options, now: () => startedAt + stuckJobMs });
       assert.deepEqual(stuck.transitions.map((x) => x.name), ['stuck_job']);
-      assert.match(stuck.transitions[0]?.message ?? '', /1 run\(s\) active for over 0 s, oldest \d s: window-42/);
+      assert.match(stuck.transitions[0]?.message ?? '', /1 run\(s\) active for over 60 s, oldest 60 s: window-42/);
       release();
-      for (let i = 0; i < 100 && (await queues.pipeline.getActiveCount()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual((await checkAlerts(options)).transitions.map((x) => [x.status, x.name]), [['resolved', 'stuck_job']]);
+      await waitFor('the job to end', async () => (await queues.pipeline.getActiveCount()) === 0);
+      assert.deepEqual((await checkAlerts({ ...options, now: () => startedAt + stuckJobMs + 1 })).transitions.map((x) => [x.status, x.name]), [['resolved', 'stuck_job']]);
     } finally {
       release();
       await worker.close();

@@ -48,6 +48,28 @@ describe('a lost Postgres connection', () => {
     else await killer`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${appName} AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()`;
   }
 
+  /** Polls (with a deadline, never a fixed sleep) until `count` of our pg_sleep queries are running. */
+  async function sleepersRunning(count: number): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const [row] = await killer<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE application_name = ${appName} AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()`;
+      if ((row?.n ?? 0) >= count) return;
+      if (Date.now() > deadline) throw new Error(`only ${row?.n ?? 0} of ${count} pg_sleep queries started within 20 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Polls until a terminated backend has exited (pg_terminate_backend only sends the signal). */
+  async function backendGone(pid: number): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while ((await killer`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid}`).length > 0) {
+      if (Date.now() > deadline) throw new Error(`backend ${pid} still there 20 s after pg_terminate_backend`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /**
    * Many queries through the pool: a dead connection handed out again would crash or hang
    * here. Right after a kill a query may still fail with a connection error (catchably); the
@@ -72,7 +94,7 @@ describe('a lost Postgres connection', () => {
       handle.db.transaction().execute(async (tx) => {
         const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(tx);
         await terminate('pid', rows[0]?.pid ?? 0);
-        await new Promise((r) => setTimeout(r, 100));
+        await backendGone(rows[0]?.pid ?? 0);
         await sql`SELECT 1`.execute(tx);
       }),
     );
@@ -84,7 +106,7 @@ describe('a lost Postgres connection', () => {
   it('fails a single query whose backend was terminated mid-query, and keeps the pool usable', { timeout: 30_000 }, async () => {
     // Settled at once, so the rejection during terminate() is not "unhandled".
     const sleeping = sql`SELECT pg_sleep(20)`.execute(handle.db).then(() => null, (error: unknown) => error);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleepersRunning(1);
     await terminate('sleeping');
     const error = await sleeping;
     assert.ok(isConnectionLost(error), `expected a lost-connection error, got ${String(error)}`);
@@ -101,7 +123,7 @@ describe('a lost Postgres connection', () => {
         }),
       ),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await sleepersRunning(4);
     await terminate('sleeping');
     const settled = await transactions;
     assert.ok(settled.every((s) => s.status === 'rejected'));

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { defaultAnchor } from '@aharadar/scheduling';
 import { sql } from 'kysely';
+import type { TransactionSql } from 'postgres';
 import { insertTopic, storeFeedEntries, subscribe, type ItemInput, type Topic, type WindowRow, type WindowStatus, type WindowTrigger } from '../src/index.js';
 import type { TestDatabase } from '../../../test/support/services.js';
 
@@ -103,7 +104,7 @@ export async function waitForLockWaiters(database: TestDatabase, count: number, 
  * Runs `hold` in a transaction on its own connection and keeps it open until the returned
  * `release` is called: the locks `hold` takes are held meanwhile.
  */
-export async function holdLocks(database: TestDatabase, hold: (tx: Parameters<Parameters<TestDatabase['sql']['begin']>[0]>[0]) => Promise<unknown>): Promise<{ release(): Promise<void> }> {
+export async function holdLocks(database: TestDatabase, hold: (tx: TransactionSql) => Promise<unknown>): Promise<{ release(): Promise<void> }> {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let held: () => void = () => undefined;

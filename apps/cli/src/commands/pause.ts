@@ -1,11 +1,13 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
 
 /**
  * `radar pause` / `radar resume`: the global pause (DESIGN §4). The flag is written to
  * Postgres first — it is the truth, and each tick re-applies it to the queue, which matters
  * if Redis loses its data — then the BullMQ pipeline queue is paused or resumed right away
- * so the effect does not wait for the next tick.
+ * so the effect does not wait for the next tick. Both steps run under the tick lock, so no
+ * tick can interleave with them.
  */
 export function registerPauseCommands(program: Command, ctx: CliContext): void {
   program
@@ -30,14 +32,40 @@ export function registerPauseCommands(program: Command, ctx: CliContext): void {
     });
 }
 
-/** Writes the flag, then makes the pipeline queue follow it; returns the previous state. */
+/** How long `radar pause/resume` waits for a running tick (the tick lock's TTL is 60 s, so a dead holder frees it by then). */
+export const PAUSE_LOCK_WAIT_MS = 70_000;
+/** The CLI's hold on the tick lock: writing a flag and pausing a queue take milliseconds. */
+const PAUSE_LOCK_TTL_MS = 30_000;
+const PAUSE_LOCK_RETRY_MS = 100;
+
+/**
+ * Writes the flag, then makes the pipeline queue follow it; returns the previous state. Both
+ * happen under the tick's own lock (`<prefix>:lock:tick`): a tick reads the flag and then sets
+ * the queue's state under that lock, so without it a tick between our two steps would apply
+ * the flag it read before ours and undo `radar pause` (or `resume`) until the next tick.
+ */
 async function setGlobalPause(ctx: CliContext, paused: boolean): Promise<boolean> {
   const db = await ctx.db();
   const queues = await ctx.queues();
+  const redis = await ctx.redis();
   const { readGlobalPause, writeGlobalPause } = await import('@aharadar/db');
-  const before = await readGlobalPause(db);
-  await writeGlobalPause(db, paused, ctx.now());
-  if (paused) await queues.pipeline.pause();
-  else await queues.pipeline.resume();
-  return before.paused;
+  const { lockKey, tryAcquireLock } = await import('@aharadar/queue');
+  const key = lockKey(ctx.config().queuePrefix, 'tick');
+  const deadline = Date.now() + PAUSE_LOCK_WAIT_MS;
+  let lock = await tryAcquireLock(redis, key, PAUSE_LOCK_TTL_MS);
+  if (!lock) ctx.out.note('waiting for the running tick to finish...');
+  while (!lock) {
+    if (Date.now() > deadline) throw new CliError(`a tick has held ${key} for over ${PAUSE_LOCK_WAIT_MS / 1000} s; nothing was changed — try again`);
+    await new Promise((r) => setTimeout(r, PAUSE_LOCK_RETRY_MS));
+    lock = await tryAcquireLock(redis, key, PAUSE_LOCK_TTL_MS);
+  }
+  try {
+    const before = await readGlobalPause(db);
+    await writeGlobalPause(db, paused, ctx.now());
+    if (paused) await queues.pipeline.pause();
+    else await queues.pipeline.resume();
+    return before.paused;
+  } finally {
+    await lock.release().catch(() => false);
+  }
 }

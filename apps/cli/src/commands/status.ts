@@ -12,8 +12,8 @@ const PIPELINE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'
 
 /**
  * `radar status` (DESIGN §8): is the machine running? The tick job scheduler and the last
- * tick (from Redis), queue depths, the ledger's unfinished windows, topics behind schedule
- * and failing sources (from Postgres), and the global pause.
+ * tick (from Redis), queue depths, the ledger's unfinished windows, topics behind schedule,
+ * topics whose schedule cannot be planned and failing sources (from Postgres), and the global pause.
  */
 export function registerStatusCommand(program: Command, ctx: CliContext): void {
   program
@@ -25,7 +25,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       const db = await ctx.db();
       const queues = await ctx.queues();
       const now = ctx.now();
-      const { countWindowsByStatus, failingFeeds, readGlobalPause, topicsBehindSchedule } = await import('@aharadar/db');
+      const { countWindowsByStatus, failingFeeds, listScheduleErrors, readGlobalPause, topicsBehindSchedule } = await import('@aharadar/db');
       const { readTickScheduler, tickIntervalMs } = await import('@aharadar/queue');
 
       const scheduler = await readTickScheduler(queues.scheduler);
@@ -36,6 +36,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       const windows = await countWindowsByStatus(db);
       const tickMs = scheduler.everyMs ?? tickIntervalMs(config.scheduling.tickMinutes);
       const behind = await topicsBehindSchedule(db, { now, lagSeconds: config.scheduling.lagSeconds, graceMs: BEHIND_TICKS * tickMs, limit: LIST_LIMIT });
+      const scheduleErrors = await listScheduleErrors(db, LIST_LIMIT);
       const failing = await failingFeeds(db, LIST_LIMIT);
       const pollCounts = await queues.poll.getJobCounts(...PIPELINE_STATES);
       const pause = await readGlobalPause(db);
@@ -64,7 +65,8 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
             staleQueuedWindows: t.stale_queued,
             oldestQueuedAt: t.oldest_queued_at,
           })),
-          poll: { counts: pollCounts },
+          scheduleErrors: { count: scheduleErrors.total, topics: scheduleErrors.topics.map((t) => ({ topic: t.name, error: t.error, since: t.since })) },
+                    poll: { counts: pollCounts },
           failingFeeds: failing.map((f) => ({
             feedId: f.id,
             type: f.type,
@@ -109,6 +111,14 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
         o.table(
           ['TOPIC', 'STATE', 'NEXT WINDOW END', 'STALE QUEUED', 'OLDEST QUEUED'],
           behind.map((t) => [t.name, t.paused ? 'paused' : 'active', `${formatTime(t.next_window_end)} (${formatRelative(t.next_window_end, now)})`, t.stale_queued, formatTime(t.oldest_queued_at)]),
+        );
+      }
+      o.line();
+      o.line(`topics that cannot be scheduled (no windows until fixed): ${scheduleErrors.total === 0 ? 'none' : scheduleErrors.total}`);
+      if (scheduleErrors.total > 0) {
+        o.table(
+          ['TOPIC', 'SINCE', 'SCHEDULE ERROR'],
+          scheduleErrors.topics.map((t) => [t.name, `${formatTime(t.since)} (${formatRelative(t.since, now)})`, t.error]),
         );
       }
       o.line();

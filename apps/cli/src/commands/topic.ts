@@ -4,7 +4,7 @@ import type { CliContext } from '../context.js';
 import { formatTime } from '../output.js';
 import { requireTopic } from '../lookups.js';
 import { buildTopicInput, type TopicAddOptions } from '../topic-input.js';
-import { describeSchedule, topicView } from '../views.js';
+import { describeSchedule, topicState, topicView } from '../views.js';
 
 interface JsonFlag {
   json?: boolean;
@@ -50,7 +50,7 @@ export function registerTopicCommands(program: Command, ctx: CliContext): void {
           t.name,
           describeSchedule(t),
           t.source_count,
-          t.paused ? 'paused' : 'active',
+          topicState(t),
           formatTime(t.next_window_end),
           formatTime(t.last_window_end),
           t.keywords.join(','),

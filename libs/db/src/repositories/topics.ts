@@ -142,3 +142,43 @@ export async function resumeTopic(db: Kysely<Database>, id: number, now: Date): 
     return { resumed: true, skipped: plan.skipped, skippedOmitted: plan.skippedOmitted };
   });
 }
+
+/** A topic whose schedule could not be planned at a tick (an unknown zone, an unusable cron). */
+export interface ScheduleFailure {
+  id: number;
+  error: string;
+}
+
+/**
+ * Records why these topics could not be planned (DESIGN §4; issue 13.2): shown by `radar topic
+ * list` and `radar status`, and alerted on. `schedule_error_at` keeps when the current error
+ * was first seen; a different error restarts it. Planning that succeeds clears both
+ * (applyDuePlans).
+ */
+export async function recordScheduleErrors(db: Kysely<Database>, failures: readonly ScheduleFailure[], now: Date): Promise<void> {
+  if (failures.length === 0) return;
+  await sql`
+    UPDATE topics AS t
+       SET schedule_error = v.error,
+           schedule_error_at = CASE WHEN t.schedule_error IS NOT DISTINCT FROM v.error THEN COALESCE(t.schedule_error_at, ${now}) ELSE ${now} END
+      FROM unnest(${failures.map((f) => f.id)}::int[], ${failures.map((f) => f.error)}::text[]) AS v(id, error)
+     WHERE t.id = v.id`.execute(db);
+}
+
+export interface ScheduleErrorListing {
+  id: number;
+  name: string;
+  error: string;
+  since: Date;
+}
+
+/** Topics (not paused) whose schedule cannot be planned, oldest error first; and how many there are. */
+export async function listScheduleErrors(db: Kysely<Database>, limit = 100): Promise<{ total: number; topics: ScheduleErrorListing[] }> {
+  const rows = await sql<ScheduleErrorListing & { total: number }>`
+    SELECT id, name, schedule_error AS error, COALESCE(schedule_error_at, updated_at) AS since, count(*) OVER ()::int AS total
+      FROM topics
+     WHERE schedule_error IS NOT NULL AND NOT paused
+     ORDER BY schedule_error_at, name
+     LIMIT ${limit}`.execute(db);
+  return { total: rows.rows[0]?.total ?? 0, topics: rows.rows.map(({ total: _total, ...t }) => t) };
+}

@@ -7,7 +7,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
 /** The columns of a topic the tick needs to plan its windows. */
 export type DueTopic = Pick<
   Topic,
-  'id' | 'schedule_kind' | 'every_seconds' | 'cron_expr' | 'time_zone' | 'anchor' | 'watermark' | 'next_window_end' | 'created_at'
+  'id' | 'name' | 'schedule_kind' | 'every_seconds' | 'cron_expr' | 'time_zone' | 'anchor' | 'watermark' | 'next_window_end' | 'created_at'
 >;
 
 /**
@@ -17,18 +17,27 @@ export type DueTopic = Pick<
  */
 export async function findDueTopics(
   db: Executor,
-  options: { now: Date; lagSeconds: number; limit: number },
+  options: {
+    now: Date;
+    lagSeconds: number;
+    limit: number;
+    /**
+     * The last topic of the previous batch: continue after it (keyset). Topics a batch could not
+     * move on — a schedule that cannot be planned, a lost compare-and-set — stay due, and
+     * without this they would come back at the head of every later batch of the tick.
+     */
+    after?: Pick<DueTopic, 'id' | 'next_window_end'>;
+  },
 ): Promise<DueTopic[]> {
   const cutoff = new Date(options.now.getTime() - options.lagSeconds * 1000);
-  return db
+  let query = db
     .selectFrom('topics')
-    .select(['id', 'schedule_kind', 'every_seconds', 'cron_expr', 'time_zone', 'anchor', 'watermark', 'next_window_end', 'created_at'])
+    .select(['id', 'schedule_kind', 'every_seconds', 'cron_expr', 'time_zone', 'anchor', 'watermark', 'next_window_end', 'created_at', 'name'])
     .where('paused', '=', false)
-    .where('next_window_end', '<=', cutoff)
-    .orderBy('next_window_end')
-    .orderBy('id')
-    .limit(options.limit)
-    .execute();
+    .where('next_window_end', '<=', cutoff);
+  const after = options.after;
+  if (after) query = query.where(sql<boolean>`(next_window_end, id) > (${after.next_window_end}::timestamptz, ${after.id}::int)`);
+  return query.orderBy('next_window_end').orderBy('id').limit(options.limit).execute();
 }
 
 export interface PlannedTopic {
@@ -83,7 +92,8 @@ export async function applyDuePlans(db: Kysely<Database>, planned: PlannedTopic[
     const nextEnds = planned.map((p) => p.plan.nextWindowEnd.toISOString());
     const won = await sql<{ id: number }>`
       UPDATE topics AS t
-         SET watermark = v.new_mark, next_window_end = v.next_end, updated_at = ${now}
+         SET watermark = v.new_mark, next_window_end = v.next_end, updated_at = ${now},
+             schedule_error = NULL, schedule_error_at = NULL
         FROM unnest(${ids}::int[], ${oldMarks}::timestamptz[], ${newMarks}::timestamptz[], ${nextEnds}::timestamptz[])
              AS v(id, old_mark, new_mark, next_end)
        WHERE t.id = v.id
@@ -187,6 +197,23 @@ export async function findUnfinishedWindows(db: Executor, options: { olderThan: 
     .where('created_at', '<', options.olderThan)
     .orderBy('window_end')
     .limit(options.limit)
+    .execute();
+}
+
+/**
+ * Manual (preview) runs live in the `radar run` process that created them; reconcile leaves
+ * them alone. One whose process died (crash, Ctrl-C, a lost terminal) would stay `running` for
+ * ever and count in `radar status`: a manual row running since before `startedBefore` is ended
+ * `failed` with the reason. Returns the rows ended.
+ */
+export async function expireManualRuns(db: Executor, options: { startedBefore: Date; now: Date; reason: string }): Promise<WindowRow[]> {
+  return db
+    .updateTable('windows')
+    .set({ status: 'failed', error: options.reason, finished_at: options.now })
+    .where('trigger', '=', 'manual')
+    .where('status', 'in', ['queued', 'running'])
+    .where((eb) => eb.or([eb('started_at', '<', options.startedBefore), eb.and([eb('started_at', 'is', null), eb('created_at', '<', options.startedBefore)])]))
+    .returningAll()
     .execute();
 }
 
