@@ -71,11 +71,11 @@ function seconds(duration: string): number {
 }
 
 const production = load('docker-compose.yml');
-const dev = load('docker-compose.dev.yml');
+const dev = load('docker-compose.override.yml');
 const e2e = load('test/docker/compose.test.yml');
 const STACKS: [string, ComposeFile][] = [
   ['docker-compose.yml', production],
-  ['docker-compose.yml + docker-compose.dev.yml', merge(production, dev)],
+  ['docker-compose.yml + docker-compose.override.yml', merge(production, dev)],
   ['docker-compose.yml + test/docker/compose.test.yml', merge(production, e2e)],
 ];
 
@@ -149,9 +149,15 @@ describe('Compose: the database password', () => {
 });
 
 describe('Compose: production and development are separate stacks', () => {
-  it('no override file: a plain `docker compose` is the production stack alone', () => {
-    for (const file of ['docker-compose.override.yml', 'docker-compose.override.yaml', 'compose.override.yml', 'compose.override.yaml', 'compose.yml', 'compose.yaml']) {
-      assert.ok(!existsSync(new URL(file, repo)), `${file} would be merged into (or replace) the production stack`);
+  it('the override (merged by a plain `docker compose`) renames the project, so it can never touch the production stack', () => {
+    // The design card keeps docker-compose.override.yml at the top level. Compose merges it into
+    // every plain `docker compose ...`, and its `name:` wins: such a command always addresses the
+    // dev project, never production's containers or volumes. Production names its file:
+    // `docker compose -f docker-compose.yml ...` (pnpm docker:* scripts, README).
+    assert.ok(existsSync(new URL('docker-compose.override.yml', repo)));
+    assert.equal(dev.name, 'aharadar-dev');
+    for (const file of ['docker-compose.override.yaml', 'compose.override.yml', 'compose.override.yaml', 'compose.yml', 'compose.yaml']) {
+      assert.ok(!existsSync(new URL(file, repo)), `${file} would be merged into (or replace) a stack`);
     }
   });
 
@@ -162,8 +168,8 @@ describe('Compose: production and development are separate stacks', () => {
     const composeScripts = Object.entries(scripts).filter(([, command]) => /\bdocker compose\b/.test(command));
     assert.ok(composeScripts.length >= 3);
     for (const [name, command] of composeScripts) {
-      if (command.includes('docker-compose.dev.yml') || name.startsWith('dev:')) {
-        assert.ok(command.startsWith('docker compose -p aharadar-dev -f docker-compose.yml -f docker-compose.dev.yml'), `${name}: ${command}`);
+      if (command.includes('docker-compose.override.yml') || name.startsWith('dev:')) {
+        assert.ok(command.startsWith('docker compose -p aharadar-dev -f docker-compose.yml -f docker-compose.override.yml'), `${name}: ${command}`);
       }
     }
     for (const name of ['dev:services', 'dev:stack', 'dev:compose']) assert.ok(scripts[name], name);

@@ -5,7 +5,7 @@
 # project name, against a feed server container, then disturbs it and checks the exactly-once
 # invariants through the windows ledger and the digests in Postgres:
 #
-#   1. compose files valid (production; the dev stack = + docker-compose.dev.yml as project
+#   1. compose files valid (production; the dev stack = + docker-compose.override.yml as project
 #      aharadar-dev; with this test's overlay)
 #   2. both images build, run as non-root, and the stack comes up healthy (`docker compose ps`)
 #   3. topics + feed sources added with `docker compose exec worker radar ...`; a `complete`
@@ -42,7 +42,7 @@ export DASHBOARD_PORT=$((30000 + RANDOM % 20000))
 # A database password that breaks any URL it is pasted into: Compose passes it on its own
 # (DATABASE_PASSWORD), so migrate, scheduler, workers and dashboard must all connect with it.
 export POSTGRES_PASSWORD='e2e p@ss/w#rd?%'
-DEV=(docker compose -p aharadar-dev -f docker-compose.yml -f docker-compose.dev.yml)
+DEV=(docker compose -p aharadar-dev -f docker-compose.yml -f docker-compose.override.yml)
 LOG_FILE="${TMPDIR:-/tmp}/radar-e2e-logs.txt"
 FEED=http://feed:8000
 # Three topics, one window a minute each. The feed answers after a delay so that runs last a
@@ -212,7 +212,7 @@ say "compose project $PROJECT, images tagged :$RADAR_IMAGE_TAG"
 
 # 1. Compose files
 check "compose config valid: docker-compose.yml alone (production)" docker compose -f docker-compose.yml config -q
-check "compose config valid: the development stack (pnpm dev:*: + docker-compose.dev.yml)" "${DEV[@]}" config -q
+check "compose config valid: the development stack (pnpm dev:*: + docker-compose.override.yml)" "${DEV[@]}" config -q
 dev_is_own_project() {
   local prod_name dev_name
   prod_name=$(docker compose -f docker-compose.yml config --format json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0,"utf8")).name)') || return 1
