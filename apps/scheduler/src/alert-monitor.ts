@@ -1,5 +1,6 @@
 import { ALERT_NAMES, checkAlerts, type AlertCheckResult, type AlertMonitorOptions } from '@aharadar/alerts';
-import type { Logger, MetricsRegistry } from '@aharadar/log';
+import type { Logger } from '@aharadar/log';
+import type { MetricsRegistry } from '@aharadar/runtime';
 
 /** A stored state older than this many check periods is from before a monitor outage. */
 const PENDING_EXPIRES_PERIODS = 3;
@@ -23,11 +24,14 @@ export interface AlertMonitor {
  */
 export function startAlertMonitor(options: Omit<AlertMonitorOptions, 'fallbackState' | 'pendingExpiresMs'> & { checkSeconds: number; log: Logger; metrics: MetricsRegistry }): AlertMonitor {
   const { log, metrics } = options;
-  const checks = metrics.counter('radar_alert_checks_total', 'Alert checks by outcome (checked, skipped = another replica checked, error = Redis failed or did not answer)');
+  const checks = metrics.counter('radar_alert_checks_total', 'Alert checks by outcome (checked, skipped = another replica checked, error = Redis failed or did not answer)', ['outcome']);
   let last: AlertCheckResult | null = null;
   let lastCheckAt = 0;
-  metrics.gauge('radar_alert_firing', 'Alerts firing (1) or not (0), as of the last check', () =>
-    ALERT_NAMES.map((name) => ({ labels: { alert: name }, value: last?.state.alerts[name]?.firing ? 1 : 0 })),
+  metrics.gauge(
+    'radar_alert_firing',
+    'Alerts firing (1) or not (0), as of the last check',
+    () => ALERT_NAMES.map((name) => ({ labels: { alert: name }, value: last?.state.alerts[name]?.firing ? 1 : 0 })),
+    ['alert'],
   );
   metrics.gauge('radar_alert_webhook_undelivered', 'Alert notifications waiting for the webhook', () => [{ value: last?.undelivered ?? 0 }]);
   metrics.gauge('radar_alert_last_check_timestamp_seconds', 'When this scheduler last completed an alert check (0 = never)', () => [{ value: Math.round(lastCheckAt / 1000) }]);

@@ -1,5 +1,6 @@
 import { loadConfigOrExit, readSchedulerConfig } from '@aharadar/config';
-import { createLogger, exitOnStartupError, MetricsRegistry, onShutdownSignal, startHealthServer } from '@aharadar/log';
+import { createLogger } from '@aharadar/log';
+import { exitOnStartupError, MetricsRegistry, onShutdownSignal, startHealthServer } from '@aharadar/runtime';
 import { createQueues, createRedis } from '@aharadar/queue';
 import { startAlertMonitor, type AlertMonitor } from './alert-monitor.js';
 import { startTickKeeper } from './keeper.js';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, MetricsRegistry } from '@aharadar/log';
+import { createLogger } from '@aharadar/log';
+import { MetricsRegistry } from '@aharadar/runtime';
 import { createQueues, createRedis } from '@aharadar/queue';
 import { startAlertMonitor } from '../src/alert-monitor.js';
 

@@ -1,8 +1,9 @@
 import { loadConfigOrExit, readWorkerConfig } from '@aharadar/config';
 import { createSafeFetcher } from '@aharadar/connectors';
 import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
-import { createLogger, exitOnStartupError, onShutdownSignal, startHealthServer } from '@aharadar/log';
+import { createLogger } from '@aharadar/log';
 import { createFeedLocks, createHostGate, createQueues, createRedis } from '@aharadar/queue';
+import { exitOnStartupError, gracefulStop, onShutdownSignal, startHealthServer } from '@aharadar/runtime';
 import { startConsumers } from './consumers.js';
 import { createWorkerMetrics } from './metrics.js';
 
@@ -12,8 +13,6 @@ const config = loadConfigOrExit('worker', readWorkerConfig);
  * this; a live poll extends it every third of it.
  */
 const FEED_LOCK_TTL_MS = 30_000;
-/** After a forced shutdown, how long closing connections may take before the process exits anyway. */
-const FORCED_RELEASE_MS = 1_000;
 const log = createLogger({ service: 'worker', level: config.logLevel });
 
 async function main(): Promise<void> {
@@ -37,7 +36,12 @@ async function main(): Promise<void> {
     hostGate: createHostGate(redis, { prefix: config.queuePrefix, limit: config.fetch.perHostConcurrency, leaseMs: config.fetch.timeoutMs + 5_000 }),
   });
   const feedLocks = createFeedLocks(redis, config.queuePrefix, FEED_LOCK_TTL_MS);
-  const metrics = createWorkerMetrics(queues.pipeline);
+  const metrics = createWorkerMetrics({
+    queues: [
+      { name: 'pipeline', queue: queues.pipeline },
+      { name: 'poll', queue: queues.poll },
+    ],
+  });
   const now = () => new Date();
   const consumers = startConsumers({
     connection: consumerConnection,
@@ -107,33 +111,23 @@ async function main(): Promise<void> {
 
   onShutdownSignal(log, async () => {
     stopping = true;
-    // Stop taking jobs and let active runs finish; past the timeout, force-close: the runs'
-    // locks lapse and another worker takes them over (they are idempotent).
-    const graceful = Promise.all([consumers.tick.close(), consumers.pipeline.close(), consumers.poll.close()]);
-    const timedOut = await Promise.race([
-      graceful.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
-    ]);
-    const release = async () => {
-      await health.close();
-      await queues.close();
-      await fetcher.close();
-      redis.disconnect();
-      consumerConnection.disconnect();
-      await database.close();
-    };
-    if (!timedOut) {
-      await release();
-      return;
-    }
-    // Past the grace period, hand the runs back by exiting: their job locks lapse and another
-    // worker takes them over (runs are idempotent). Two traps, both found by the fault suite (a
-    // 2 s grace period took 28 s and the run was finished here instead of being handed over):
-    // BullMQ's close(true) after a close() only returns the pending graceful close, and
-    // closing the HTTP agent or the database pool waits for the abandoned runs' fetches and
-    // queries. So: release what can be released within a second, then exit regardless.
-    log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'active runs did not finish in time; handing them back');
-    await Promise.race([release(), new Promise((resolve) => setTimeout(resolve, FORCED_RELEASE_MS).unref())]);
+    // Stop taking jobs and let active runs finish; past the timeout, hand them back (their
+    // locks lapse, another worker takes them over) and exit after a bounded release.
+    await gracefulStop({
+      graceful: async () => {
+        await Promise.all([consumers.tick.close(), consumers.pipeline.close(), consumers.poll.close()]);
+      },
+      release: async () => {
+        await health.close();
+        await queues.close();
+        await fetcher.close();
+        redis.disconnect();
+        consumerConnection.disconnect();
+        await database.close();
+      },
+      timeoutMs: config.shutdownTimeoutMs,
+      log,
+    });
   });
 }
 

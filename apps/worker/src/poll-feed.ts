@@ -61,6 +61,6 @@ export async function processPollFeed(deps: PollFeedDeps, job: Job<PollFeedPaylo
 }
 
 function stale(deps: PollFeedDeps): PollFeedJobResult {
-  deps.metrics?.polls(1, { status: 'stale' });
+  deps.metrics?.polls(1, { status: 'skipped' });
   return { outcome: 'stale' };
 }

@@ -64,8 +64,7 @@ export async function processRunWindow(deps: RunWindowDeps, job: Job<RunWindowPa
     const build = await buildDigest({ ...deps, log: deps.log.child({ windowId: window.id }) }, topic, running);
     const seconds = (performance.now() - started) / 1000;
     deps.metrics?.runs(1, { status: build.status });
-    deps.metrics?.runDurationSecondsSum(seconds);
-    deps.metrics?.runDurationCount(1);
+    deps.metrics?.runDuration(seconds);
     deps.metrics?.itemsIngested(build.itemsNew);
     deps.metrics?.sourceErrors(build.sourcesFailed);
     deps.log.info(

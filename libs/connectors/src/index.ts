@@ -5,7 +5,8 @@ export type { CacheValidators, NormalizedItem, ConnectorFetchResult, ConnectorCo
 export { NO_VALIDATORS } from './types.js';
 
 export { createSafeFetcher, DEFAULT_USER_AGENT } from './http/fetcher.js';
-export type { FetchOptions, HttpResponse, SafeFetcher } from './http/types.js';
+export type { FetchOptions, HttpResponse, SafeFetcher, HostGate } from './http/types.js';
+export type { PublisherHints } from './http/hints.js';
 export { isPrivateAddress } from './http/address-guard.js';
 
 export { canonicalUrl, canonicalUrlHash, urlHash } from './url/canonical.js';

@@ -1,3 +1,4 @@
+import type { PublisherHints } from './http/hints.js';
 import type { SafeFetcher } from './http/types.js';
 
 /** HTTP cache validators remembered per source, sent back as If-None-Match / If-Modified-Since. */
@@ -26,6 +27,20 @@ export interface ConnectorFetchResult {
   http: { status: number; url: string; durationMs: number; bytes: number };
   /** Non-fatal problems (e.g. some Hacker News items could not be fetched). */
   warnings?: string[];
+  /** What the publisher said about polling (headers; RSS <ttl> as ttlMinutes), for the poll planner. */
+  hints: PublisherHints;
+  /** The URL to store from now on when the source moved permanently (301/308 from the start), else null. */
+  permanentUrl: string | null;
+  /**
+   * Set when the document only parsed because the parser repaired it (truncated, mis-nested,
+   * undefined entities, ...): one line to record on the source as a warning. Null otherwise.
+   */
+  recovered: string | null;
+  /**
+   * How many entries the source showed, before any cap and before empty or duplicate ones were
+   * dropped: the size of the window the feed shows, to plan the next poll from. 0 for notModified.
+   */
+  visibleCount: number;
 }
 
 export interface ConnectorContext<C> {

@@ -30,7 +30,11 @@ describe('hackernews connector', () => {
         res.end(body);
       };
       if (url === '/v0/topstories.json') return reply(200, JSON.stringify([101, 102, 103, 104, 105, 106, 107, 108, 109, 'x', 110]));
-      if (url === '/v0/newstories.json') return reply(200, JSON.stringify(Array.from({ length: 60 }, (_, i) => 1000 + i)));
+      if (url === '/v0/newstories.json') {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=30' });
+        res.end(JSON.stringify(Array.from({ length: 60 }, (_, i) => 1000 + i)));
+        return;
+      }
       if (url === '/v0/beststories.json') return reply(500, 'oops');
       const m = /^\/v0\/item\/(\d+)\.json$/.exec(url);
       if (!m) return reply(404, 'null');
@@ -89,6 +93,17 @@ describe('hackernews connector', () => {
     assert.equal(result.http.status, 200);
     assert.equal(result.http.url, `${server.url}/v0/topstories.json`);
     assert.match(result.warnings?.[0] ?? '', /^2 of 10 Hacker News items could not be fetched/);
+    assert.equal(result.visibleCount, 10, 'the ids considered, whatever became of them');
+    assert.equal(result.permanentUrl, null);
+    assert.equal(result.recovered, null);
+  });
+
+  it("reports the list response's hints and how many ids it considered", async () => {
+    const result = await hackerNewsConnector.fetch(ctx({ list: 'new', limit: 5 }));
+    assert.equal(result.hints.cacheControl, 'max-age=30');
+    assert.ok(result.hints.date);
+    assert.equal(result.hints.ttlMinutes, null);
+    assert.equal(result.visibleCount, 5);
   });
 
   it('takes the first `limit` ids, several requests at a time', async () => {

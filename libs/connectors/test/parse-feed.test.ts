@@ -44,7 +44,7 @@ describe('parseFeed: RSS 2.0', () => {
         <dc:date xmlns:dc="http://purl.org/dc/elements/1.1/">2003-06-10T09:30:00+02:00</dc:date>
         <content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">&lt;p&gt;Full text&lt;/p&gt;</content:encoded>
       </item>
-      <item><title>No link, no guid</title><pubDate>not a date</pubDate></item>`,
+      <item><title>No link, no guid</title><description>Text only</description><pubDate>not a date</pubDate></item>`,
     ),
   );
 
@@ -71,12 +71,13 @@ describe('parseFeed: RSS 2.0', () => {
     assert.deepEqual(b?.publishedAt, new Date('2003-06-10T07:30:00Z'));
     assert.match(c?.externalId ?? '', /^sha256:[0-9a-f]{64}$/);
     assert.equal(c?.url, null);
+    assert.equal(c?.summary, 'Text only');
     assert.equal(c?.publishedAt, null);
   });
 
   it('hashes title + date stably for items without guid or link', () => {
     const make = (title: string, date: string): string =>
-      parseFeed(buf(rss(`<item><title>${title}</title><pubDate>${date}</pubDate></item>`)), null).items[0]?.externalId ?? '';
+      parseFeed(buf(rss(`<item><title>${title}</title><description>text</description><pubDate>${date}</pubDate></item>`)), null).items[0]?.externalId ?? '';
     assert.equal(make('A', 'Tue, 10 Jun 2003 04:00:00 GMT'), make('A', 'Tue, 10 Jun 2003 04:00:00 GMT'));
     assert.notEqual(make('A', 'Tue, 10 Jun 2003 04:00:00 GMT'), make('B', 'Tue, 10 Jun 2003 04:00:00 GMT'));
     assert.notEqual(make('A', 'Tue, 10 Jun 2003 04:00:00 GMT'), make('A', 'Wed, 11 Jun 2003 04:00:00 GMT'));
@@ -98,7 +99,7 @@ describe('parseFeed: RSS 2.0', () => {
   });
 
   it('never hands out javascript: links', () => {
-    const item = parseFeed(buf(rss('<item><title>t</title><link>javascript:alert(1)</link></item>')), null).items[0];
+    const item = parseFeed(buf(rss('<item><title>t</title><link>javascript:alert(1)</link><description>d</description></item>')), null).items[0];
     assert.equal(item?.url, null);
   });
 });
@@ -243,10 +244,15 @@ describe('parseFeed: malformed input', () => {
         <item><title>last</title>`),
       null,
     );
-    assert.equal(feed.title, 'AT&T news &bogus;');
+    assert.equal(feed.title, 'AT&T news', 'the undefined &bogus; is removed, not shown');
     assert.equal(feed.items[0]?.title, 'Q&A bold');
     assert.equal(feed.items[0]?.url, 'http://x.example/?a=1&b=2');
-    assert.equal(feed.items.at(-1)?.title, 'last');
+    // The other two items have neither a link nor any text: fragments, dropped.
+    assert.deepEqual(
+      feed.items.map((i) => i.title),
+      ['Q&A bold'],
+    );
+    assert.match(feed.recovered ?? '', /^recovered from malformed XML: bare '&' in text \(\d+ problems\)$/);
   });
 
   it('survives every truncation point and random byte corruption', () => {
@@ -276,12 +282,13 @@ describe('parseFeed: malformed input', () => {
   <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
   <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
 ]>
-<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol; &lol9;</title></item></channel></rss>`;
+<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol; &lol9;</title><link>http://x.example/1</link></item></channel></rss>`;
     const started = Date.now();
     const feed = parseFeed(buf(lol), null);
     assert.ok(Date.now() - started < 1000);
-    assert.equal(feed.title, '&lol9;');
-    assert.equal(feed.items[0]?.title, 'lol &lol9;');
+    assert.equal(feed.title, null, 'the refused entity is removed, leaving no title');
+    assert.equal(feed.items[0]?.title, 'lol');
+    assert.equal(feed.recovered, 'recovered from malformed XML: entity &lol9; not expanded: its declared value holds references or markup (2 problems)');
   });
 
   it('caps the total expansion of a large plain entity referenced many times', () => {
@@ -297,7 +304,9 @@ describe('parseFeed: malformed input', () => {
 
   it('never loads external entities', () => {
     const doc = `<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY ok "fine">]><rss><channel><title>&xxe; &ok;</title></channel></rss>`;
-    assert.equal(parseFeed(buf(doc), null).title, '&xxe; fine');
+    const feed = parseFeed(buf(doc), null);
+    assert.equal(feed.title, 'fine');
+    assert.equal(feed.recovered, 'recovered from malformed XML: entity &xxe; not expanded: it is an external entity, never loaded (1 problem)');
   });
 
   it('handles absurd nesting and many bare "<" without blowing the stack or hanging', () => {
@@ -346,6 +355,54 @@ describe('parseFeed: character encodings', () => {
   });
 
   it('maps windows-1252 "smart quotes" written as C1 characters or numeric references', () => {
-    assert.equal(parseFeed(buf(rss('<item><title>don&#146;t \u0093quote\u0094</title></item>')), null).items[0]?.title, 'don’t “quote”');
+    assert.equal(parseFeed(buf(rss('<item><title>don&#146;t \u0093quote\u0094</title><link>http://x.example/q</link></item>')), null).items[0]?.title, 'don’t “quote”');
+  });
+});
+
+describe('parseFeed: recovered parses (feedparser "bozo")', () => {
+  it('a truncated feed yields no link-less fragment and says it was recovered', () => {
+    const feed = parseFeed(buf('<rss><channel><item><title>unclosed'), null);
+    assert.deepEqual(feed.items, []);
+    assert.equal(feed.entryCount, 1);
+    assert.equal(feed.recovered, 'recovered from malformed XML: unclosed <title> at end of document (4 problems)');
+  });
+
+  it('a well-formed feed is not recovered; JSON Feed never is', () => {
+    assert.equal(parseFeed(buf(rss('<item><title>t</title><link>http://x.example/</link></item>')), null).recovered, null);
+    assert.equal(parseFeed(buf('{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[]}'), null).recovered, null);
+  });
+
+  it('drops items with neither link nor text, keeps those with either', () => {
+    const feed = parseFeed(
+      buf(rss('<item><title>only a title</title><guid isPermaLink="false">g1</guid></item><item><title>linked</title><link>http://x.example/1</link></item><item><description>text only</description></item>')),
+      null,
+    );
+    assert.deepEqual(
+      feed.items.map((i) => i.title),
+      ['linked', 'text only'],
+    );
+    assert.equal(feed.entryCount, 3);
+  });
+
+  it('an undefined entity never reaches a title, in XML text or in escaped HTML', () => {
+    const feed = parseFeed(buf(rss('<item><title>A &foo; B</title><link>http://x.example/1</link></item><item><title><![CDATA[C &bar; D]]></title><link>http://x.example/2</link></item>')), null);
+    assert.deepEqual(
+      feed.items.map((i) => i.title),
+      ['A B', 'C D'],
+    );
+    assert.equal(feed.recovered, 'recovered from malformed XML: undefined entity &foo; (1 problem)', 'CDATA content is HTML, not XML: not a repair');
+  });
+});
+
+describe('parseFeed: RSS <ttl>', () => {
+  const ttl = (value: string): number | null => parseFeed(buf(rss('', `<title>t</title><ttl>${value}</ttl>`)), null).ttlMinutes;
+  it('reads a positive whole number of minutes', () => {
+    assert.equal(ttl('60'), 60);
+    assert.equal(ttl(' 15 '), 15);
+  });
+  it('ignores anything else', () => {
+    for (const bad of ['0', '-5', '1.5', 'soon', '', '9999999999']) assert.equal(ttl(bad), null, bad);
+    assert.equal(parseFeed(buf(rss('')), null).ttlMinutes, null);
+    assert.equal(parseFeed(buf('<feed xmlns="http://www.w3.org/2005/Atom"><title>a</title><ttl>5</ttl></feed>'), null).ttlMinutes, null);
   });
 });

@@ -49,7 +49,8 @@ describe('htmlToText', () => {
     ['line<br>break<br/>again', 'line break again'],
     ['1 < 2 and 3 > 2', '1 < 2 and 3 > 2'],
     ['Tom &amp; Jerry &lt;3 &#8220;quoted&#x201D; &hellip;', 'Tom & Jerry <3 “quoted” …'],
-    ['AT&T &unknown; &amp', 'AT&T &unknown; &'],
+    ['AT&T &unknown; &amp', 'AT&T &'], // an unknown reference is removed, a bare '&' kept
+    ['&lol9;&foo;x &my-ent; &copy; &#169; &euro', 'x © © &euro'],
     ['<script>var x = "<p>no</p>";</script>visible<style>p{}</style>', 'visible'],
     ['a<!-- hidden <b>x</b> -->b', 'ab'],
     ['<a href="x>y" title=\'q\'>link</a> text', 'link text'],

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -6,7 +7,10 @@ export interface LoggerFactoryOptions {
   /** Process name, e.g. `worker`; becomes the `service` field of every line. */
   service: string;
   level: string;
-  /** Where lines go; stdout by default (tests pass a stream to read them back). */
+  /**
+   * Where JSON lines go; stdout by default (tests pass a stream to read them back). Without one,
+   * a terminal on stdout gets pretty-printed lines instead ({@link createLogger}).
+   */
   destination?: DestinationStream;
 }
 
@@ -27,7 +31,26 @@ const REDACTED_PATHS = [
   '*.headers.cookie',
 ];
 
-/** Creates the JSON-lines logger of a process. Child loggers add `component`. */
+/**
+ * Human-readable lines for a person at a terminal (`pnpm start`): pino-pretty, written
+ * synchronously so the last lines before an exit are not lost or reordered.
+ */
+function terminalStream(): DestinationStream {
+  return prettyStream({
+    destination: 1,
+    sync: true,
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,component',
+    messageFormat: '{if component}[{component}] {end}{msg}',
+  });
+}
+
+/**
+ * Creates the logger of a process: JSON lines (for log collectors, pipes, files, Docker), except
+ * when it writes to stdout and stdout is a terminal, where lines are pretty-printed. Child
+ * loggers add `component`.
+ */
 export function createLogger(options: LoggerFactoryOptions): Logger {
   const pinoOptions: LoggerOptions = {
     level: options.level,
@@ -37,7 +60,8 @@ export function createLogger(options: LoggerFactoryOptions): Logger {
     formatters: { level: (label) => ({ level: label }) },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  if (options.destination) return pino(pinoOptions, options.destination);
+  return process.stdout.isTTY ? pino(pinoOptions, terminalStream()) : pino(pinoOptions);
 }
 
 /** Replaces `user:password@` in any URL inside a string, e.g. an error message from a driver. */

@@ -40,8 +40,9 @@ export function registerDashboardCommand(program: Command, ctx: CliContext): voi
 }
 
 async function serveDashboard(config: DashboardConfig): Promise<never> {
-  const [{ createLogger, onShutdownSignal }, { createQueues, createRedis }, { createDashboardApp, listenDashboard }] = await Promise.all([
+  const [{ createLogger }, { onShutdownSignal }, { createQueues, createRedis }, { createDashboardApp, listenDashboard }] = await Promise.all([
     import('@aharadar/log'),
+    import('@aharadar/runtime'),
     import('@aharadar/queue'),
     import('../dashboard/server.js'),
   ]);

@@ -33,6 +33,13 @@ export interface FeedDocument extends FeedContent {
   encoding: string;
   /** Problems the lenient parser recovered from (empty for a well-formed document). */
   problems: string[];
+  /**
+   * Set when the document only parsed because the parser repaired it: a short description
+   * (first problem + count), for the source's health like feedparser's "bozo". Null otherwise.
+   */
+  recovered: string | null;
+  /** RSS `<channel><ttl>` (minutes the publisher asks readers to cache), when a positive integer. */
+  ttlMinutes: number | null;
 }
 
 export interface ParsedFeed {
@@ -43,4 +50,10 @@ export interface ParsedFeed {
   encoding: string;
   link: string | null;
   problems: string[];
+  /** See FeedDocument.recovered. */
+  recovered: string | null;
+  /** See FeedDocument.ttlMinutes. */
+  ttlMinutes: number | null;
+  /** Entries in the document, before empty and duplicate ones were dropped (and before any cap). */
+  entryCount: number;
 }

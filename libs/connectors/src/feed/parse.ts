@@ -6,7 +6,8 @@ import type { NormalizedItem } from '../types.js';
 import { parseXml } from '../xml/parser.js';
 import { readAtom } from './atom.js';
 import { readJsonFeed } from './json-feed.js';
-import type { FeedDocument, FeedEntry, FeedFormat, ParsedFeed } from './model.js';
+import type { XmlRecovery } from '../xml/tree.js';
+import type { FeedContent, FeedDocument, FeedEntry, FeedFormat, ParsedFeed } from './model.js';
 import { readRss } from './rss.js';
 
 export const SUMMARY_MAX_CHARS = 1000;
@@ -30,18 +31,18 @@ function parseJsonDocument(text: string, encoding: string, documentUrl: string |
     throw parseError(`invalid JSON: ${describeError(err)}`, err);
   }
   const feed = readJsonFeed(value, documentUrl);
-  return { format: 'json', encoding, ...feed, problems: [] };
+  return { format: 'json', encoding, ...feed, problems: [], recovered: null, ttlMinutes: null };
 }
 
 function parseXmlDocument(text: string, encoding: string, documentUrl: string | null): FeedDocument {
-  const { root, problems } = parseXml(text);
+  const { root, problems, recovery } = parseXml(text);
   if (!root) {
     if (text.trim() === '') throw parseError('empty document');
     throw parseError(text.includes('<') ? 'no XML element found (not a feed)' : 'document is neither XML nor JSON (not a feed)');
   }
   const local = root.local.toLowerCase();
   let format: FeedFormat;
-  let feed;
+  let feed: FeedContent & { ttlMinutes: number | null };
   if (local === 'rss' || local === 'channel') {
     format = 'rss';
     feed = readRss(root, documentUrl);
@@ -50,13 +51,19 @@ function parseXmlDocument(text: string, encoding: string, documentUrl: string | 
     feed = readRss(root, documentUrl);
   } else if (local === 'feed') {
     format = 'atom';
-    feed = readAtom(root, documentUrl);
+    feed = { ...readAtom(root, documentUrl), ttlMinutes: null };
   } else if (local === 'html' || local === 'head' || local === 'body') {
     throw parseError('document is an HTML page, not a feed');
   } else {
     throw parseError(`not a feed: unexpected root element <${root.name.slice(0, 60)}>`);
   }
-  return { format, encoding, ...feed, problems };
+  return { format, encoding, ...feed, problems, recovered: describeRecovery(recovery) };
+}
+
+/** One line for the source's health, e.g. "recovered from malformed XML: unclosed <item> at end of document (3 problems)". */
+function describeRecovery(recovery: XmlRecovery | null): string | null {
+  if (recovery === null) return null;
+  return `recovered from malformed XML: ${recovery.first} (${recovery.count} problem${recovery.count === 1 ? '' : 's'})`;
 }
 
 /**
@@ -89,13 +96,17 @@ export function entryExternalId(entry: FeedEntry): string {
   return `sha256:${sha256(basis.join('\n'))}`;
 }
 
-/** Reduces document entries to NormalizedItems: empty entries dropped, duplicates (by id) merged. */
+/**
+ * Reduces document entries to NormalizedItems: duplicates (by id) merged, and entries with
+ * neither a link nor any text dropped. Such an entry gives a reader nothing to open or read:
+ * typically the fragment a truncated document leaves behind (`<item><title>unclosed`).
+ */
 export function toNormalizedItems(doc: FeedDocument): NormalizedItem[] {
   const seen = new Set<string>();
   const items: NormalizedItem[] = [];
   for (const entry of doc.entries) {
     const text = entry.summary ?? entry.content;
-    if (!entry.title && !entry.link && !entry.id && !text) continue;
+    if (!entry.link && !text) continue;
     const externalId = entryExternalId(entry);
     if (seen.has(externalId)) continue;
     seen.add(externalId);
@@ -121,7 +132,17 @@ export function toNormalizedItems(doc: FeedDocument): NormalizedItem[] {
 export function parseFeed(body: Buffer, contentType: string | null, documentUrl: string | null = null): ParsedFeed {
   const doc = parseFeedDocument(body, contentType, documentUrl);
   try {
-    return { title: doc.title, items: toNormalizedItems(doc), format: doc.format, encoding: doc.encoding, link: doc.link, problems: doc.problems };
+    return {
+      title: doc.title,
+      items: toNormalizedItems(doc),
+      format: doc.format,
+      encoding: doc.encoding,
+      link: doc.link,
+      problems: doc.problems,
+      recovered: doc.recovered,
+      ttlMinutes: doc.ttlMinutes,
+      entryCount: doc.entries.length,
+    };
   } catch (err) {
     throw parseError(`could not parse feed: ${describeError(err)}`, err);
   }

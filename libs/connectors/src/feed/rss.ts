@@ -12,7 +12,20 @@ const DC: readonly NsKind[] = ['dc'];
 const DCTERMS: readonly NsKind[] = ['dcterms'];
 const ATOM: readonly NsKind[] = ['atom'];
 
-export type RssChannel = FeedContent;
+export interface RssChannel extends FeedContent {
+  ttlMinutes: number | null;
+}
+
+/** A `<ttl>`: whole minutes (more than 9 digits is not a real TTL). */
+const TTL_PATTERN = /^\d{1,9}$/;
+
+/** `<ttl>` as a positive whole number of minutes, else null (RSS 2.0: "number of minutes"). */
+function readTtl(channel: XmlElement): number | null {
+  const text = rawValue(firstChild(channel, RSS, 'ttl'));
+  if (text === null || !TTL_PATTERN.test(text)) return null;
+  const minutes = Number(text);
+  return minutes > 0 ? minutes : null;
+}
 
 function firstDate(el: XmlElement, pairs: ReadonlyArray<readonly [readonly NsKind[], string]>): Date | null {
   for (const [kinds, local] of pairs) {
@@ -171,5 +184,6 @@ export function readRss(root: XmlElement, documentUrl: string | null): RssChanne
       [ATOM, 'updated'],
     ]),
     entries: itemElements.map((item) => readItem(item, documentUrl)),
+    ttlMinutes: readTtl(channel),
   };
 }

@@ -85,6 +85,12 @@ export const hackerNewsConnector: Connector<HackerNewsConfig> = {
       notModified: false,
       http: { status: list.status, url: list.url, durationMs: Date.now() - started, bytes },
       ...(warnings.length > 0 ? { warnings } : {}),
+      // The list is what changes between polls; its headers speak for the source.
+      hints: list.hints,
+      // The API URL is configuration, not a stored per-source URL: nothing to update.
+      permanentUrl: null,
+      recovered: null,
+      visibleCount: wanted.length,
     };
   },
 };

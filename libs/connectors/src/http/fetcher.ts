@@ -4,12 +4,16 @@ import { Agent, request } from 'undici';
 import { SourceError, describeError } from '../errors.js';
 import { AddressPolicy, privateAddressMessage } from './address-guard.js';
 import { contentCodings, readBody } from './body.js';
+import { publisherHints } from './hints.js';
+import { acquireHostGate, hostKey } from './host-gate.js';
 import { PrivateAddressError, guardedLookup } from './lookup.js';
+import { PermanentRedirects } from './redirects.js';
+import { REDIRECT_STATUSES, statusFailure } from './status.js';
 import type { FetchOptions, HttpResponse, SafeFetcher } from './types.js';
 
-export const DEFAULT_USER_AGENT = 'aharadar/0.1 (content radar; +https://github.com/aharadar)';
+/** Names the project and a contact URL, so a publisher seeing our requests can reach us. */
+export const DEFAULT_USER_AGENT = 'aharadar/0.2 (+https://github.com/aharadar/aharadar; self-hosted feed reader)';
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_FAIL', 'EAI_NONAME', 'ENODATA']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -42,11 +46,6 @@ async function discard(body: { dump(opts?: { limit: number }): Promise<void> }):
   } catch {
     // the connection is closed anyway
   }
-}
-
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -110,6 +109,56 @@ export function createSafeFetcher(options: FetchOptions): SafeFetcher {
   });
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
 
+  /** One request hop: a redirect to follow, or the final response (body read, headers flattened). */
+  type Hop = { kind: 'redirect' | 'final'; status: number; headers: Record<string, string>; body: Buffer };
+
+  /**
+   * Requests `url` once and reads or discards the body before returning, so the host slot held
+   * for this hop can be given back as soon as it settles. Non-2xx statuses throw here.
+   */
+  async function requestHop(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Hop> {
+    const res = await request(url, { method: 'GET', headers, dispatcher: agent, signal });
+    const status = res.statusCode;
+    const responseHeaders = flattenHeaders(res.headers);
+    const failure = statusFailure(status, responseHeaders, url.href);
+    if (failure) {
+      await discard(res.body);
+      throw failure;
+    }
+    if (REDIRECT_STATUSES.has(status)) {
+      await discard(res.body);
+      return { kind: 'redirect', status, headers: responseHeaders, body: Buffer.alloc(0) };
+    }
+    if (status === 304) {
+      await discard(res.body);
+      return { kind: 'final', status, headers: responseHeaders, body: Buffer.alloc(0) };
+    }
+    const declared = responseHeaders['content-length'];
+    if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > options.maxBytes) {
+      await discard(res.body);
+      throw new SourceError('too_large', `response larger than ${options.maxBytes} bytes (Content-Length ${declared.trim()})`, { url: url.href });
+    }
+    const codings = contentCodings(responseHeaders['content-encoding']);
+    const body = await readBody(res.body, codings, options.maxBytes, url.href);
+    if (codings.length > 0) {
+      // The body handed out is decoded: drop headers that describe the encoded form.
+      delete responseHeaders['content-encoding'];
+      delete responseHeaders['content-length'];
+    }
+    return { kind: 'final', status, headers: responseHeaders, body };
+  }
+
+  /** requestHop inside the host gate's slot, released exactly once whatever happens. */
+  async function gatedHop(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Hop> {
+    if (!options.hostGate) return requestHop(url, headers, signal);
+    const release = await acquireHostGate(options.hostGate, hostKey(url), signal);
+    try {
+      return await requestHop(url, headers, signal);
+    } finally {
+      await release();
+    }
+  }
+
   async function get(rawUrl: string, opts: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<HttpResponse> {
     const started = performance.now();
     const controller = new AbortController();
@@ -137,6 +186,7 @@ export function createSafeFetcher(options: FetchOptions): SafeFetcher {
     try {
       current = parseHttpUrl(rawUrl);
       const visited = new Set<string>();
+      const permanent = new PermanentRedirects();
       for (let redirects = 0; ; redirects++) {
         const host = bareHost(current);
         // IP literals never go through DNS, so the connect-time lookup would not see them.
@@ -145,48 +195,35 @@ export function createSafeFetcher(options: FetchOptions): SafeFetcher {
         }
         visited.add(current.href);
         if (controller.signal.aborted) throw controller.signal.reason;
-        const res = await request(current, { method: 'GET', headers, dispatcher: agent, signal: controller.signal });
-        const status = res.statusCode;
+        const hop = await gatedHop(current, headers, controller.signal);
 
-        if (REDIRECT_STATUSES.has(status)) {
-          await discard(res.body);
-          const location = headerValue(res.headers, 'location');
-          if (!location) {
-            throw new SourceError('http_status', `HTTP ${status} without a Location header from ${current.href}`, { url: current.href, httpStatus: status });
-          }
-          const next = parseHttpUrl(location.trim(), current);
-          if (visited.has(next.href)) {
-            throw new SourceError('redirect_limit', `redirect loop: ${current.href} redirects back to ${next.href}`, { url: current.href, httpStatus: status });
-          }
-          if (redirects >= options.maxRedirects) {
-            throw new SourceError('redirect_limit', `more than ${options.maxRedirects} redirects starting at ${rawUrl}`, { url: current.href, httpStatus: status });
-          }
-          current = next;
-          continue;
+        if (hop.kind === 'final') {
+          return {
+            status: hop.status,
+            url: current.href,
+            headers: hop.headers,
+            body: hop.body,
+            durationMs: Math.round(performance.now() - started),
+            notModified: hop.status === 304,
+            permanentRedirect: permanent.url,
+            hints: publisherHints(hop.headers),
+          };
         }
-
-        const responseHeaders = flattenHeaders(res.headers);
-        if (status === 304) {
-          await discard(res.body);
-          return { status, url: current.href, headers: responseHeaders, body: Buffer.alloc(0), durationMs: Math.round(performance.now() - started), notModified: true };
+        const { status } = hop;
+        const location = hop.headers.location;
+        if (!location) {
+          const hints = publisherHints(hop.headers);
+          throw new SourceError('http_status', `HTTP ${status} without a Location header from ${current.href}`, { url: current.href, httpStatus: status, hints });
         }
-        if (status < 200 || status > 299) {
-          await discard(res.body);
-          throw new SourceError('http_status', `HTTP ${status} from ${current.href}`, { url: current.href, httpStatus: status });
+        const next = parseHttpUrl(location.trim(), current);
+        if (visited.has(next.href)) {
+          throw new SourceError('redirect_limit', `redirect loop: ${current.href} redirects back to ${next.href}`, { url: current.href, httpStatus: status });
         }
-        const declared = responseHeaders['content-length'];
-        if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > options.maxBytes) {
-          await discard(res.body);
-          throw new SourceError('too_large', `response larger than ${options.maxBytes} bytes (Content-Length ${declared.trim()})`, { url: current.href });
+        if (redirects >= options.maxRedirects) {
+          throw new SourceError('redirect_limit', `more than ${options.maxRedirects} redirects starting at ${rawUrl}`, { url: current.href, httpStatus: status });
         }
-        const codings = contentCodings(responseHeaders['content-encoding']);
-        const body = await readBody(res.body, codings, options.maxBytes, current.href);
-        if (codings.length > 0) {
-          // The body handed out is decoded: drop headers that describe the encoded form.
-          delete responseHeaders['content-encoding'];
-          delete responseHeaders['content-length'];
-        }
-        return { status, url: current.href, headers: responseHeaders, body, durationMs: Math.round(performance.now() - started), notModified: false };
+        permanent.follow(status, next.href);
+        current = next;
       }
     } catch (err) {
       throw toSourceError(err, current?.href ?? rawUrl, current ? bareHost(current) : rawUrl, { timedOut, callerAborted, timeoutMs: options.timeoutMs });
@@ -208,7 +245,8 @@ function toSourceError(err: unknown, url: string, host: string, state: { timedOu
   if (state.timedOut) return new SourceError('timeout', `request timed out after ${state.timeoutMs} ms`, { url, cause: err });
   if (state.callerAborted) return new SourceError('connection', 'request aborted', { url, cause: err });
   if (err instanceof SourceError) {
-    return err.url === '' ? new SourceError(err.code, err.message, { url, httpStatus: err.httpStatus, cause: err.cause }) : err;
+    if (err.url !== '') return err;
+    return new SourceError(err.code, err.message, { url, httpStatus: err.httpStatus, cause: err.cause, ...(err.hints ? { hints: err.hints } : {}) });
   }
   const refused = findInCauses(err, (e): e is PrivateAddressError => e instanceof PrivateAddressError);
   if (refused) return new SourceError('private_address', refused.message, { url, cause: err });

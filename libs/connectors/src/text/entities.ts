@@ -51,25 +51,38 @@ export function demoronize(text: string): string {
   return /[\u0080-\u009f]/.test(text) ? text.replace(/[\u0080-\u009f]/g, (c) => String.fromCodePoint(CP1252_C1[c.charCodeAt(0) - 0x80] ?? c.charCodeAt(0))) : text;
 }
 
-const REFERENCE = /&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]{1,31}));?/g;
+/**
+ * A character reference: decimal, hex (both may lack their ';', as HTML allows), a terminated
+ * named reference (any XML name), or an unterminated name that may be a legacy HTML reference.
+ */
+const REFERENCE = /&(?:#(\d{1,8});?|#[xX]([0-9a-fA-F]{1,7});?|([A-Za-z_:][\w.:-]{0,63});|([A-Za-z][A-Za-z0-9]{1,31}))/g;
+/** Legacy references browsers decode even without their ';'. */
+const LEGACY_UNTERMINATED = new Set(['amp', 'lt', 'gt', 'quot', 'nbsp']);
+
+export interface DecodeEntitiesOptions {
+  /** Additional named entities (e.g. internal DTD entities), consulted before the HTML set. */
+  extra?: (name: string) => string | undefined;
+  /** Told about each `&name;` whose name is unknown (it is removed from the text). */
+  onUnknown?: (name: string) => void;
+}
 
 /**
- * Decodes character references. `extra` supplies additional named entities (e.g. from a DTD);
- * unknown names are left as written. Never expands recursively.
+ * Decodes character references. Never expands recursively. A terminated reference to an unknown
+ * name (`&lol9;`, `&foo;`) is removed: shown literally it is noise at best and the visible trace
+ * of a refused entity attack at worst. A bare '&' that starts no reference stays as written.
  */
-export function decodeEntities(text: string, extra?: (name: string) => string | undefined): string {
+export function decodeEntities(text: string, options: DecodeEntitiesOptions = {}): string {
   if (!text.includes('&')) return text;
-  return text.replace(REFERENCE, (match, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+  return text.replace(REFERENCE, (match, dec: string | undefined, hex: string | undefined, name: string | undefined, legacy: string | undefined) => {
     if (dec !== undefined) return numericReference(Number.parseInt(dec, 10));
     if (hex !== undefined) return numericReference(Number.parseInt(hex, 16));
     if (name !== undefined) {
-      // Named references need their semicolon, except the common legacy ones.
-      const terminated = match.endsWith(';');
-      const fromExtra = terminated ? extra?.(name) : undefined;
-      if (fromExtra !== undefined) return fromExtra;
-      const value = HTML_ENTITIES.get(name);
-      if (value !== undefined && (terminated || /^(amp|lt|gt|quot|nbsp)$/.test(name))) return value;
+      const value = options.extra?.(name) ?? HTML_ENTITIES.get(name);
+      if (value !== undefined) return value;
+      options.onUnknown?.(name);
+      return '';
     }
+    if (legacy !== undefined && LEGACY_UNTERMINATED.has(legacy)) return HTML_ENTITIES.get(legacy) ?? match;
     return match;
   });
 }

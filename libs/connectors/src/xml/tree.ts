@@ -19,10 +19,18 @@ export interface XmlText {
 
 export type XmlNode = XmlElement | XmlText;
 
+/** What the parser had to repair: the first problem in document order and how many there were. */
+export interface XmlRecovery {
+  first: string;
+  count: number;
+}
+
 export interface XmlDocument {
   root: XmlElement | null;
-  /** Recoverable problems found while parsing (empty for a well-formed document). */
+  /** Problems found while parsing, first 20 (empty for a well-formed document). */
   problems: string[];
+  /** Null when the document parsed without repairs (notes like a refused DTD entity aside). */
+  recovery: XmlRecovery | null;
 }
 
 export function elementChildren(el: XmlElement): XmlElement[] {

@@ -23,19 +23,68 @@ export interface DigestInput {
 export type PersistOutcome = { persisted: true; digestId: number } | { persisted: false; reason: 'already_finished' };
 
 /**
+ * A candidate of this window is already claimed by ANOTHER window of the topic. Two windows of
+ * one topic only build at once when a run's topic lock lapsed (a paused worker, a Redis
+ * failover); writing both would put one item into two digests. Nothing of this persist was
+ * written; the run fails and its retry selects candidates again (without the claimed items).
+ */
+export class ClaimConflictError extends Error {
+  override readonly name = 'ClaimConflictError';
+  constructor(
+    readonly windowId: number,
+    /** The items in conflict, with the window that holds each (when it could be read back). */
+    readonly conflicts: readonly { itemId: number; windowId: number }[],
+  ) {
+    const shown = conflicts.slice(0, 5).map((c) => `item ${c.itemId} (window ${c.windowId})`).join(', ');
+    super(`window ${windowId}: candidates already claimed by another window of the topic: ${shown || 'unknown items'}${conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : ''}`);
+  }
+}
+
+const CLAIMS_KEY = 'topic_item_claims_pkey';
+
+function isClaimConflict(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint_name?: unknown } | null;
+  return e?.code === '23505' && e.constraint_name === CLAIMS_KEY;
+}
+
+/**
  * Writes a digest, its items, the candidates' claims and the ledger's `succeeded` in ONE
  * transaction (invariant 2: never two digests, never half-written items). The ledger row is
  * locked first; if it has already finished — a duplicate delivery, or a run that a killed
- * worker completed just before dying — nothing is written.
+ * worker completed just before dying — nothing is written. If another window of the topic has
+ * claimed one of the candidates meanwhile, nothing is written either and ClaimConflictError is
+ * thrown: an item goes into one window's digest only, even when the per-topic lock failed.
  */
 export async function persistDigest(db: Kysely<Database>, input: DigestInput): Promise<PersistOutcome> {
   const w = input.window;
   // Previews (manual runs) claim nothing: the items still go to their scheduled window.
-  const claimIds = w.trigger !== 'manual' ? input.candidateIds : [];
+  const claimIds = w.trigger !== 'manual' ? [...new Set(input.candidateIds)] : [];
   // ONE statement, so one round trip and its own transaction. `open_window` locks the ledger row
   // and yields it only while it is unfinished; everything else is written only if it did. A
   // concurrent persist of the same window waits for the lock, then (READ COMMITTED re-checks
   // the row) finds it finished and writes nothing. digests_window_key backs this up.
+  // Claims are inserted WITHOUT `ON CONFLICT`: a claim of this topic's item by another window
+  // (the only kind there can be — this window's own claims are written with its digest, which
+  // it has not got yet) violates topic_item_claims_pkey and fails the whole statement.
+  try {
+    return await writeDigest(db, input, claimIds);
+  } catch (error) {
+    if (!isClaimConflict(error)) throw error;
+    const held = await db
+      .selectFrom('topic_item_claims')
+      .select(['item_id', 'window_id'])
+      .where('topic_id', '=', w.topic_id)
+      .where('item_id', 'in', claimIds)
+      .where('window_id', '<>', w.id)
+      .orderBy('item_id')
+      .execute()
+      .catch(() => []);
+    throw new ClaimConflictError(w.id, held.map((c) => ({ itemId: c.item_id, windowId: c.window_id })));
+  }
+}
+
+async function writeDigest(db: Kysely<Database>, input: DigestInput, claimIds: number[]): Promise<PersistOutcome> {
+  const w = input.window;
   const written = await sql<{ id: number }>`
     WITH open_window AS (
       SELECT id FROM windows WHERE id = ${w.id} AND status IN ('queued', 'running') FOR UPDATE
@@ -55,7 +104,6 @@ export async function persistDigest(db: Kysely<Database>, input: DigestInput): P
     ), claims AS (
       INSERT INTO topic_item_claims (topic_id, item_id, window_id)
       SELECT ${w.topic_id}, v.item_id, ${w.id} FROM digest, unnest(${claimIds}::int[]) AS v(item_id)
-      ON CONFLICT DO NOTHING
     ), ledger AS (
       UPDATE windows SET status = 'succeeded', digest_id = digest.id, finished_at = ${input.finishedAt}, error = NULL
         FROM digest WHERE windows.id = ${w.id}

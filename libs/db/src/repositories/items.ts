@@ -92,7 +92,7 @@ function toRecords(items: readonly ItemInput[]): ItemRecord[] {
 export async function storeFeedEntries(db: Executor, feedId: number, items: readonly ItemInput[], at: Date): Promise<StoredEntries> {
   const records = toRecords(items);
   if (records.length === 0) return { found: 0, newEntries: 0, newItems: 0 };
-  const input = sql`SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS x(${ITEM_RECORD_COLUMNS})`;
+  const input = sql`SELECT * FROM jsonb_to_recordset(${records as object}::jsonb) AS x(${ITEM_RECORD_COLUMNS})`;
   const fresh = await sql<{ new_items: number; new_entries: number }>`
     WITH input AS (${input}), fresh AS (
       SELECT i.* FROM input i

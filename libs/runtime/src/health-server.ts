@@ -5,6 +5,9 @@ import type { MetricsRegistry } from './metrics.js';
 /** One readiness check: resolves when healthy, throws (with a reason) when not. */
 export type ReadinessCheck = () => Promise<void>;
 
+/** How long one readiness check may take by default. */
+export const READINESS_CHECK_TIMEOUT_MS = 2_000;
+
 export interface HealthServerOptions {
   port: number;
   host?: string;
@@ -37,10 +40,12 @@ async function withTimeout(check: ReadinessCheck, ms: number): Promise<void> {
 /**
  * `GET /healthz`: the process is alive (always 200 while it serves).
  * `GET /readyz`: 200 when every check passes, else 503 with each failing check's reason.
- * `GET /metrics`: Prometheus text format.
+ * `GET /metrics`: Prometheus text format; each scrape-time gauge is bounded by the registry's
+ * collection deadline, so a scrape answers even while Redis does not.
+ * Anything else: 405 for a method other than GET/HEAD, else 404.
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
-  const timeoutMs = options.checkTimeoutMs ?? 2_000;
+  const timeoutMs = options.checkTimeoutMs ?? READINESS_CHECK_TIMEOUT_MS;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -73,8 +78,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return;
     }
     if (path === '/metrics' && options.metrics) {
-      void options.metrics.render().then(
-        (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text),
+      const metrics = options.metrics;
+      void metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
       return;
