@@ -289,11 +289,25 @@ export const pollingCoverage: Scenario = {
         for (let i = 1; i < r.length; i++) min = Math.min(min, (r[i] ?? 0) - (r[i - 1] ?? 0));
         return min;
       });
-      const [polls] = await sql<{ scheduled: number; freshness: number; errors: number }[]>`
+      const [polls] = await sql<{ scheduled: number; freshness: number; errors: number; timeouts: number }[]>`
         SELECT count(*) FILTER (WHERE poll_kind = 'scheduled')::int AS scheduled,
+               count(*) FILTER (WHERE error_code = 'timeout')::int AS timeouts,
                count(*) FILTER (WHERE poll_kind = 'freshness')::int AS freshness,
                count(*) FILTER (WHERE status = 'error')::int AS errors
           FROM fetch_results`;
+      // Polls are planned only by ticks: the longest time without a tick that ran (not 'locked').
+      const doneTicks = stack
+        .allLines()
+        .map((x) => x.line)
+        .filter((l) => l.msg === 'Scheduler tick' && l.outcome === 'done')
+        .map((l) => Date.parse(String(l.time)))
+        .filter((t) => t >= countFrom.getTime() && t <= stopAt.getTime())
+        .sort((a, b) => a - b);
+      let tickGap = { ms: 0, from: 0 };
+      for (let i = 1; i < doneTicks.length; i++) {
+        const gap = (doneTicks[i] ?? 0) - (doneTicks[i - 1] ?? 0);
+        if (gap > tickGap.ms) tickGap = { ms: gap, from: doneTicks[i - 1] ?? 0 };
+      }
       const [resumed] = await sql<{ at: Date | null }[]>`
         SELECT min(fetched_at) AS at FROM fetch_results WHERE poll_kind = 'scheduled' AND fetched_at > ${new Date(redisBackAt)}`;
       const resumedAfterMs = resumed?.at ? resumed.at.getTime() - redisBackAt : null;
@@ -316,6 +330,8 @@ export const pollingCoverage: Scenario = {
       outcome.figure('polls', `${polls?.scheduled ?? 0}+${polls?.freshness ?? 0}fresh`);
       outcome.figure('304s', responses.notModified);
       outcome.figure('poll-errors', polls?.errors ?? 0);
+      outcome.figure('timeouts', polls?.timeouts ?? 0);
+      outcome.figure('longest-tick-gap', `${seconds(tickGap.ms)}@${new Date(tickGap.from).toISOString().slice(11, 19)}`);
       outcome.figure('polls-reenqueued', reenqueued);
       outcome.figure('polls-resumed-after-wipe', resumedAfterMs === null ? 'never' : seconds(resumedAfterMs));
       outcome.figure('max-items/window', perWindow[0]?.n ?? 0);
