@@ -295,19 +295,27 @@ export const pollingCoverage: Scenario = {
                count(*) FILTER (WHERE poll_kind = 'freshness')::int AS freshness,
                count(*) FILTER (WHERE status = 'error')::int AS errors
           FROM fetch_results`;
-      // Polls are planned only by ticks: the longest time without a tick that ran (not 'locked').
-      const doneTicks = stack
+      // Polls are planned only by ticks: the longest stretch of the chaos without a tick that
+      // ran (outcome 'done'; a tick that finds the fan-out lock held is 'locked' and plans nothing).
+      const tickLines = stack
         .allLines()
         .map((x) => x.line)
-        .filter((l) => l.msg === 'Scheduler tick' && l.outcome === 'done')
-        .map((l) => Date.parse(String(l.time)))
-        .filter((t) => t >= countFrom.getTime() && t <= stopAt.getTime())
-        .sort((a, b) => a - b);
+        .filter((l) => l.msg === 'Scheduler tick');
+      const doneTicks = [
+        countFrom.getTime(),
+        ...tickLines
+          .filter((l) => l.outcome === 'done')
+          .map((l) => Date.parse(String(l.time)))
+          .filter((t) => t > countFrom.getTime() && t < stopAt.getTime()),
+        stopAt.getTime(),
+      ].sort((a, b) => a - b);
       let tickGap = { ms: 0, from: 0 };
       for (let i = 1; i < doneTicks.length; i++) {
         const gap = (doneTicks[i] ?? 0) - (doneTicks[i - 1] ?? 0);
         if (gap > tickGap.ms) tickGap = { ms: gap, from: doneTicks[i - 1] ?? 0 };
       }
+      const ticksLocked = tickLines.filter((l) => l.outcome === 'locked').length;
+      const ticksDone = tickLines.filter((l) => l.outcome === 'done').length;
       const [resumed] = await sql<{ at: Date | null }[]>`
         SELECT min(fetched_at) AS at FROM fetch_results WHERE poll_kind = 'scheduled' AND fetched_at > ${new Date(redisBackAt)}`;
       const resumedAfterMs = resumed?.at ? resumed.at.getTime() - redisBackAt : null;
@@ -331,6 +339,7 @@ export const pollingCoverage: Scenario = {
       outcome.figure('304s', responses.notModified);
       outcome.figure('poll-errors', polls?.errors ?? 0);
       outcome.figure('timeouts', polls?.timeouts ?? 0);
+      outcome.figure('ticks', `${ticksDone}done+${ticksLocked}locked`);
       outcome.figure('longest-tick-gap', `${seconds(tickGap.ms)}@${new Date(tickGap.from).toISOString().slice(11, 19)}`);
       outcome.figure('polls-reenqueued', reenqueued);
       outcome.figure('polls-resumed-after-wipe', resumedAfterMs === null ? 'never' : seconds(resumedAfterMs));
