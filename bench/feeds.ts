@@ -42,21 +42,32 @@ export function topicFeedBody(topicId: number, end: number, count: number): Buff
 }
 
 export interface FeedProcess {
+  /** `http://<first host:port>` (127.0.0.1 unless `hosts` was given). */
   base: string;
+  /** One base URL per listening address, `http://127.0.0.x:<port>`. */
+  bases: string[];
   pid: number;
+  /** Requests served and 304s among them, since the process started. */
+  stats(): Promise<{ requests: number; notModified: number }>;
   close(): Promise<void>;
 }
 
 /**
  * Starts bench/feed-server.ts in a child process. Routes:
  *   /ingest/<f>.xml?n=<items>&now=<ms>            ingest feed f (built once, then cached)
+ *   /poll/<f>.xml?n=<items>&now=<ms>              the same documents, for the polling scenario
  *   /topic/<id>.xml?end=<ms>&n=<items>&delay=<ms> a topic's feed, answered after `delay` ms
+ * Every document has an ETag and a matching If-None-Match is answered 304.
+ *
+ * `hosts: N` listens on N loopback addresses 127.0.0.2 … (one port each): the per-host limit
+ * counts host name and port, so N addresses stand for N publishers.
  */
-export async function startFeedProcess(): Promise<FeedProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/feed-server.ts'], {
+export async function startFeedProcess(options: { hosts?: number } = {}): Promise<FeedProcess> {
+  const args = options.hosts ? ['--hosts', String(options.hosts)] : [];
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/feed-server.ts', ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = async (): Promise<void> => {
@@ -64,15 +75,20 @@ export async function startFeedProcess(): Promise<FeedProcess> {
     await exited;
   };
   const unregister = onCleanup(close);
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffer = '';
+  let buffer = '';
+  const statsWaiters: ((s: { requests: number; notModified: number }) => void)[] = [];
+  const bases = await new Promise<string[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('feed server process did not start in 30 s')), 30_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffer += chunk;
-      const match = /listening (\d+)/.exec(buffer);
-      if (match) {
+      if (/^ready$/m.test(buffer)) {
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve([...buffer.matchAll(/^listening (\S+)$/gm)].map((m) => `http://${m[1]}`));
+      }
+      let stats: RegExpExecArray | null;
+      while ((stats = /^stats (\d+) (\d+)$/m.exec(buffer))) {
+        buffer = buffer.slice(stats.index + stats[0].length);
+        statsWaiters.shift()?.({ requests: Number(stats[1]), notModified: Number(stats[2]) });
       }
     });
     child.once('exit', (code) => {
@@ -80,9 +96,16 @@ export async function startFeedProcess(): Promise<FeedProcess> {
       reject(new Error(`feed server process exited with ${String(code)}`));
     });
   });
+  buffer = '';
   return {
-    base: `http://127.0.0.1:${port}`,
+    base: bases[0]!,
+    bases,
     pid: child.pid ?? -1,
+    stats: () =>
+      new Promise((resolve) => {
+        statsWaiters.push(resolve);
+        child.stdin.write('stats\n');
+      }),
     async close() {
       unregister();
       await close();

@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { fanout } from './fanout.js';
 import { idleTick } from './idle-tick.js';
 import { ingest } from './ingest.js';
+import { pollPlanning } from './poll-planning.js';
+import { pollingAtScale } from './polling-scale.js';
 import { formatTable, runCleanups, type BenchContext, type Row, type Scenario } from './support.js';
 import { e2eLatency, scaleOut } from './workers.js';
 
@@ -26,6 +28,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'idle-tick': idleTick,
   fanout,
   ingest,
+  'poll-planning': pollPlanning,
+  'polling-scale': pollingAtScale,
   'e2e-latency': e2eLatency,
   'scale-out': scaleOut,
 };

@@ -5,7 +5,8 @@
 # project name, against a feed server container, then disturbs it and checks the exactly-once
 # invariants through the windows ledger and the digests in Postgres:
 #
-#   1. compose files valid (production, with the dev override, with this test's overlay)
+#   1. compose files valid (production; the dev stack = + docker-compose.dev.yml as project
+#      aharadar-dev; with this test's overlay)
 #   2. both images build, run as non-root, and the stack comes up healthy (`docker compose ps`)
 #   3. topics + feed sources added with `docker compose exec worker radar ...`; a `complete`
 #      digest appears; every window scheduled once, one digest per finished window, no gaps
@@ -38,6 +39,10 @@ WORKERS=3
 # and torn down with the rest; its host port is a random one (3000 may be taken on this host).
 DC=(docker compose -p "$PROJECT" -f docker-compose.yml -f test/docker/compose.test.yml --profile dashboard)
 export DASHBOARD_PORT=$((30000 + RANDOM % 20000))
+# A database password that breaks any URL it is pasted into: Compose passes it on its own
+# (DATABASE_PASSWORD), so migrate, scheduler, workers and dashboard must all connect with it.
+export POSTGRES_PASSWORD='e2e p@ss/w#rd?%'
+DEV=(docker compose -p aharadar-dev -f docker-compose.yml -f docker-compose.dev.yml)
 LOG_FILE="${TMPDIR:-/tmp}/radar-e2e-logs.txt"
 FEED=http://feed:8000
 # Three topics, one window a minute each. The feed answers after a delay so that runs last a
@@ -207,7 +212,21 @@ say "compose project $PROJECT, images tagged :$RADAR_IMAGE_TAG"
 
 # 1. Compose files
 check "compose config valid: docker-compose.yml alone (production)" docker compose -f docker-compose.yml config -q
-check "compose config valid: with docker-compose.override.yml (development)" docker compose -f docker-compose.yml -f docker-compose.override.yml config -q
+check "compose config valid: the development stack (pnpm dev:*: + docker-compose.dev.yml)" "${DEV[@]}" config -q
+dev_is_own_project() {
+  local prod_name dev_name
+  prod_name=$(docker compose -f docker-compose.yml config --format json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0,"utf8")).name)') || return 1
+  dev_name=$("${DEV[@]}" config --format json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0,"utf8")).name)') || return 1
+  echo "production: $prod_name, development: $dev_name"
+  [[ $prod_name == aharadar && $dev_name == aharadar-dev ]]
+}
+check "development stack is its own Compose project (aharadar-dev), production is aharadar" dev_is_own_project
+password_not_in_urls() {
+  local out
+  out=$(docker compose -f docker-compose.yml config --format json) || return 1
+  ! grep -q 'p@ss' <<<"$(grep DATABASE_URL <<<"$out")" && grep -q '"DATABASE_PASSWORD": "e2e p@ss/w#rd?%"' <<<"$out"
+}
+check "POSTGRES_PASSWORD reaches the apps as DATABASE_PASSWORD, never inside DATABASE_URL" password_not_in_urls
 check "compose config valid: with test/docker/compose.test.yml" dc config -q
 prod_has_no_host_ports() {
   local out
@@ -215,12 +234,12 @@ prod_has_no_host_ports() {
   ! grep -q '"published"' <<<"$out" && ! grep -q '"container_name"' <<<"$out"
 }
 check "production file publishes no host ports and names no containers (worker scales)" prod_has_no_host_ports
-override_ports() {
+dev_ports() {
   local out
-  out=$(POSTGRES_HOST_PORT= REDIS_HOST_PORT= docker compose -f docker-compose.yml -f docker-compose.override.yml config --format json) || return 1
+  out=$(POSTGRES_HOST_PORT= REDIS_HOST_PORT= "${DEV[@]}" config --format json) || return 1
   grep -q '"published": "55432"' <<<"$out" && grep -q '"published": "56379"' <<<"$out"
 }
-check "override publishes Postgres on 55432 and Redis on 56379 by default" override_ports
+check "development stack publishes Postgres on 55432 and Redis on 56379 by default" dev_ports
 
 say "removing leftovers of an earlier run"
 dc down -v --remove-orphans -t 5 >/dev/null 2>&1

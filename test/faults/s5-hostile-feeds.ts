@@ -87,7 +87,7 @@ function hostileCases(windowStart: Date): HostileCase[] {
     },
     { path: '/wrong-charset.xml', expect: 'recovered', route: ok('application/rss+xml; charset=utf-8', latin1) },
     { path: '/utf16-says-latin1.xml', expect: 'recovered', route: ok('text/xml; charset=iso-8859-1', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(valid, 'utf16le')])) },
-    { path: '/html.xml', expect: 'parse', route: ok('text/html', '<!doctype html><html><head><title>Welcome</title></head><body><h1>Not a feed</h1><p>Sign in</p></body></html>') },
+    { path: '/html.xml', expect: 'not_a_feed', route: ok('text/html', '<!doctype html><html><head><title>Welcome</title></head><body><h1>Not a feed</h1><p>Sign in</p></body></html>') },
     { path: '/empty.xml', expect: 'parse', route: ok('application/rss+xml', '') },
     { path: '/error-500.xml', expect: 'http_status', route: (_req, res) => void res.writeHead(500).end('boom') },
     {

@@ -136,7 +136,7 @@ describe('radar commands that drive the queues', () => {
     try {
       const human = await cli.ok(['tick', '--timeout', '30']);
       assert.match(human.stdout, /^tick manual-tick-\S+ finished/m);
-      assert.match(human.stdout, /^done: 1 due topics, [1-9]\d* windows scheduled, 0 skipped, \d+ re-enqueued in \d+ ms$/m);
+      assert.match(human.stdout, /^done: 1 due topics, [1-9]\d* windows scheduled, 0 skipped, \d+ re-enqueued, \d+ polls planned \(\d+ re-enqueued\) in \d+ ms$/m);
       const json = await cli.json<{ state: string; report: { outcome: string; dueTopics: number; windowsScheduled: number } }>(['tick']);
       assert.equal(json.state, 'completed');
       assert.equal(json.report.outcome, 'done');

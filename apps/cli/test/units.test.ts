@@ -124,9 +124,9 @@ describe('formatting', () => {
   });
 
   it('reads a tick report defensively', () => {
-    const report = readTickReport({ outcome: 'done', dueTopics: 2, windowsScheduled: 3, skipped: 0, reenqueued: 1, durationMs: 12 });
+    const report = readTickReport({ outcome: 'done', dueTopics: 2, windowsScheduled: 3, skipped: 0, reenqueued: 1, pollsPlanned: 7, pollsReenqueued: 0, durationMs: 12 });
     assert.ok(report);
-    assert.equal(describeTickReport(report), 'done: 2 due topics, 3 windows scheduled, 0 skipped, 1 re-enqueued in 12 ms');
+    assert.equal(describeTickReport(report), 'done: 2 due topics, 3 windows scheduled, 0 skipped, 1 re-enqueued, 7 polls planned (0 re-enqueued) in 12 ms');
     assert.equal(readTickReport('nope'), null);
     assert.equal(readTickReport({})?.dueTopics, null);
   });

@@ -92,7 +92,7 @@ export interface CliConfig extends ConnectionConfig {
   pipelineAttempts: number;
 }
 
-/** Every variable we read, with its default, for `.env.example` and the README. */
+/** Defaults of the variables read here; the full list (who reads what, Compose) is VARIABLES in variables.ts. */
 export const DEFAULTS = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/aharadar',
   REDIS_URL: 'redis://127.0.0.1:6379',
@@ -130,11 +130,26 @@ export const DEFAULTS = {
 export function readConnectionConfig(env: Env = process.env): ConnectionConfig {
   const r = new ConfigReader(env);
   return {
-    databaseUrl: r.url('DATABASE_URL', DEFAULTS.DATABASE_URL, ['postgres', 'postgresql']),
+    databaseUrl: withDatabasePassword(r.url('DATABASE_URL', DEFAULTS.DATABASE_URL, ['postgres', 'postgresql']), r.string('DATABASE_PASSWORD', '')),
     redisUrl: r.url('REDIS_URL', DEFAULTS.REDIS_URL, ['redis', 'rediss']),
     queuePrefix: readQueuePrefix(r),
     logLevel: r.oneOf('LOG_LEVEL', DEFAULTS.LOG_LEVEL, LOG_LEVELS),
   };
+}
+
+/**
+ * DATABASE_PASSWORD, when set, replaces the password of DATABASE_URL, percent-encoded: any
+ * character works (`@`, `/`, `#`, `%`, spaces), which a password typed into a URL cannot do.
+ * Docker Compose passes POSTGRES_PASSWORD this way instead of building it into the URL.
+ */
+function withDatabasePassword(databaseUrl: string, password: string): string {
+  if (password === '') return databaseUrl;
+  const url = new URL(databaseUrl);
+  url.password = encodeURIComponent(password);
+  if (url.password === '') {
+    throw new ConfigError('DATABASE_PASSWORD', 'DATABASE_PASSWORD needs a host in DATABASE_URL (postgres://user@host/db)');
+  }
+  return url.toString();
 }
 
 function readQueuePrefix(r: ConfigReader): string {
@@ -178,10 +193,18 @@ export function readFetchConfig(env: Env = process.env): FetchConfig {
   };
 }
 
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function readUserAgent(r: ConfigReader): string {
   const value = r.string('FETCH_USER_AGENT', DEFAULTS.FETCH_USER_AGENT).trim();
   // A header value may not hold control characters; undici would refuse every request later.
-  if (value === '' || value.length > 300 || /[\u0000-\u001f\u007f]/.test(value)) {
+  if (value === '' || value.length > 300 || hasControlCharacter(value)) {
     throw new ConfigError('FETCH_USER_AGENT', `FETCH_USER_AGENT must be 1-300 printable characters, got ${JSON.stringify(value.slice(0, 60))}`);
   }
   return value;

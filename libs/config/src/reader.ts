@@ -30,6 +30,13 @@ export class ConfigReader {
 
   url(name: string, fallback: string, protocols: readonly string[]): string {
     const value = this.string(name, fallback);
+    if (hasUnencodedUserinfo(value)) {
+      throw new ConfigError(
+        name,
+        `${name} has "@" after its host: percent-encode the password (@ = %40, / = %2F, # = %23, ? = %3F, % = %25)` +
+          `${name === 'DATABASE_URL' ? ' or pass it in DATABASE_PASSWORD' : ''}, got "${redactUrl(value)}"`,
+      );
+    }
     let parsed: URL;
     try {
       parsed = new URL(value);
@@ -94,13 +101,40 @@ export class ConfigReader {
   }
 }
 
-/** Hides the password of a URL so it can be logged or printed in an error. */
+/** `scheme://user:` — the start of a URL's userinfo with a password (the user part may be empty). */
+const USERINFO_WITH_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*):/i;
+
+/**
+ * Hides the password of a URL so it can be logged or printed in an error. Works on any string,
+ * parseable or not: everything from the `:` after the user name to the URL's LAST `@` is
+ * replaced, so a password written into a URL without percent-encoding (`radar:p@ss/w#rd@host`)
+ * is hidden whole instead of leaking its tail. (A URL with an explicit port and an `@` further
+ * on, `http://host:8000/@user`, is over-redacted: for a secret, that is the safe mistake.)
+ */
 export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
-  }
+  const start = USERINFO_WITH_PASSWORD.exec(value);
+  if (!start) return value;
+  const at = value.lastIndexOf('@');
+  if (at < start[0].length) return value;
+  return `${start[1]}:***${value.slice(at)}`;
+}
+
+/** A URL inside free text: from its scheme to the next white space or quote. */
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]+/gi;
+
+/** {@link redactUrl} applied to every URL inside a text, e.g. an error message from a driver. */
+export function redactSecrets(text: string): string {
+  return text.replace(URL_IN_TEXT, (url) => redactUrl(url));
+}
+
+/**
+ * True when a connection URL has an `@` after its host part: a password with `@`, `/`, `?` or
+ * `#` written in without percent-encoding, which every URL parser would split in the wrong place.
+ */
+export function hasUnencodedUserinfo(value: string): boolean {
+  const scheme = value.indexOf('://');
+  if (scheme < 0) return false;
+  const rest = value.slice(scheme + 3);
+  const authorityEnd = rest.search(/[/?#]/);
+  return authorityEnd >= 0 && rest.indexOf('@', authorityEnd) >= 0;
 }
