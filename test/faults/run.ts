@@ -17,10 +17,11 @@ import { postgresDown } from './s3-postgres-down.js';
 import { gracefulShutdown } from './s4-graceful-shutdown.js';
 import { hostileFeeds } from './s5-hostile-feeds.js';
 import { badInput } from './s6-bad-input.js';
+import { pollingCoverage } from './s7-polling-coverage.js';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './support/infra.js';
 import { Outcome, type Scenario } from './support/scenario.js';
 
-const SCENARIOS: Scenario[] = [loadChaos, redisFlush, postgresDown, gracefulShutdown, hostileFeeds, badInput];
+const SCENARIOS: Scenario[] = [loadChaos, redisFlush, postgresDown, gracefulShutdown, hostileFeeds, badInput, pollingCoverage];
 
 function parseArgs(argv: string[]): { only: Set<number> | null; verbose: boolean } {
   let only: Set<number> | null = null;

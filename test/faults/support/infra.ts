@@ -5,7 +5,7 @@
  * loopback ports, and removes both at the end.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,8 +37,11 @@ export interface PrivateRedis {
   url: string;
   /** The server process, while running. */
   pid(): number | undefined;
-  /** SIGTERM (Redis fsyncs its AOF on a clean shutdown), wait, start again on the same files. */
-  restart(downMs?: number): Promise<{ downMs: number }>;
+  /**
+   * SIGTERM (Redis fsyncs its AOF on a clean shutdown), wait, start again on the same files —
+   * or, with `wipe`, on none: a restart without persistence, every key gone.
+   */
+  restart(downMs?: number, options?: { wipe?: boolean }): Promise<{ downMs: number }>;
   flushAll(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -89,9 +92,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     port,
     url,
     pid: () => child?.pid,
-    async restart(downMs = 1_000) {
+    async restart(downMs = 1_000, options = {}) {
       const started = Date.now();
       await halt();
+      if (options.wipe) {
+        // What a redis-server without persistence comes back with: nothing.
+        for (const entry of readdirSync(dir)) if (entry !== 'redis.log') rmSync(join(dir, entry), { recursive: true, force: true });
+      }
       await sleep(downMs);
       await launch();
       return { downMs: Date.now() - started };
