@@ -34,7 +34,13 @@ export const TICK_BATCH_SIZE = 1_000;
 /** A tick stops after this many batches (100,000 topics) and leaves the rest to the next tick. */
 export const MAX_BATCHES_PER_TICK = 100;
 /** The fan-out lock outlives a stuck tick by at most this; it is extended after every batch. */
-export const TICK_LOCK_TTL_MS = 60_000;
+export const TICK_LOCK_TTL_MS = 15_000;
+/**
+ * The holder renews the fan-out lock this often while its tick runs, so the TTL can stay short:
+ * a worker killed mid-tick (SIGKILL) blocks the next ticks for at most one TTL, not a minute
+ * (found by the fault suite: with kills every few seconds, a 60 s lock let no tick run at all).
+ */
+export const TICK_LOCK_RENEW_MS = 5_000;
 /** Ledger rows younger than this may sit between their commit and their addBulk: not lost yet. */
 export const RECONCILE_GRACE_MS = 15_000;
 /** Unfinished rows checked per tick; a bigger backlog is worked through over several ticks. */
@@ -112,6 +118,7 @@ export async function runTick(deps: TickDeps, trigger: 'scheduled' | 'manual' = 
   if (!lock) {
     report.outcome = 'locked';
   } else {
+    const renew = setInterval(() => void lock.extend().catch(() => false), TICK_LOCK_RENEW_MS);
     try {
       const paused = await syncGlobalPause(deps);
       if (paused) {
@@ -120,15 +127,19 @@ export async function runTick(deps: TickDeps, trigger: 'scheduled' | 'manual' = 
         await fanOut(deps, now, report, () => lock.extend());
         report.reenqueued = await reconcile(deps, now());
       }
-      // Polling goes on during a global pause: pausing stops digests, not coverage, so the
-      // windows built after `radar resume` still have everything their feeds published.
-      const polls = await planPolls({ db: deps.db, redis: deps.redis, poll: deps.poll, tickMinutes: deps.scheduling.tickMinutes, log: deps.log }, now());
-      report.pollsPlanned = polls.pollsPlanned;
-      report.pollsReenqueued = polls.pollsReenqueued;
     } finally {
+      clearInterval(renew);
       await lock.release().catch(() => false);
     }
   }
+  // Polls are planned by every tick, with or without the fan-out lock: their claims are
+  // compare-and-set in Postgres and their job ids come from them, so two ticks planning at
+  // once plan each poll once — and a tick stuck behind a dead holder's lock still keeps the
+  // feeds polled. Polling also goes on during a global pause: pausing stops digests, not
+  // coverage, so the windows built after `radar resume` have everything their feeds published.
+  const polls = await planPolls({ db: deps.db, redis: deps.redis, poll: deps.poll, tickMinutes: deps.scheduling.tickMinutes, log: deps.log }, now());
+  report.pollsPlanned = polls.pollsPlanned;
+  report.pollsReenqueued = polls.pollsReenqueued;
   report.durationMs = Math.round(performance.now() - started);
   deps.metrics?.ticks(1, { outcome: report.outcome });
   deps.metrics?.windowsScheduled(report.windowsScheduled);

@@ -32,7 +32,7 @@ export function registerPauseCommands(program: Command, ctx: CliContext): void {
     });
 }
 
-/** How long `radar pause/resume` waits for a running tick (the tick lock's TTL is 60 s, so a dead holder frees it by then). */
+/** How long `radar pause/resume` waits for a running tick (a running tick renews the lock; a dead holder's lock lapses within its 15 s TTL). */
 export const PAUSE_LOCK_WAIT_MS = 70_000;
 /** The CLI's hold on the tick lock: writing a flag and pausing a queue take milliseconds. */
 const PAUSE_LOCK_TTL_MS = 30_000;
