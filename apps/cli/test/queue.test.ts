@@ -82,7 +82,7 @@ describe('radar commands that drive the queues', () => {
   it('pauses and resumes globally: Postgres flag and BullMQ pipeline queue', async () => {
     assert.equal(await queues.pipeline.isPaused(), false);
     const paused = await cli.ok(['pause']);
-    assert.match(paused.stdout, /in flight finish.*nothing is lost/);
+    assert.match(paused.stdout, /in flight finish.*feeds are still polled.*recorded skipped/);
     assert.equal(await queues.pipeline.isPaused(), true);
     let status = await cli.json<StatusJson>(['status']);
     assert.equal(status.globalPause.paused, true);

@@ -12,13 +12,13 @@ import { CliError } from '../errors.js';
 export function registerPauseCommands(program: Command, ctx: CliContext): void {
   program
     .command('pause')
-    .description('pause everything: no new windows are fanned out and no queued runs start (nothing is lost)')
+    .description('pause everything: no new windows are fanned out and no queued runs start (feeds are still polled)')
     .addOption(new Option('--json', 'print JSON'))
     .action(async (options: { json?: boolean }) => {
       const wasPaused = await setGlobalPause(ctx, true);
       if (options.json) return ctx.out.json({ paused: true, wasPaused });
       ctx.out.line(wasPaused ? 'already paused (re-applied to the pipeline queue)' : 'paused: ticks schedule nothing and queued runs wait');
-      ctx.out.line('runs already in flight finish normally; queued runs stay queued and due windows are scheduled by the first tick after `radar resume` — nothing is lost');
+      ctx.out.line('runs already in flight finish normally; queued runs stay queued and feeds are still polled, and on `radar resume` the newest SCHEDULER_MAX_CATCHUP_WINDOWS missed windows per topic run; older ones are recorded skipped (their items go to the next window)');
     });
 
   program
