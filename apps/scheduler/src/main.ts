@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   // Without a listener BullMQ prints connection errors raw on stderr: log them as JSON.
   queues.scheduler.on('error', (error) => log.warn({ queue: 'scheduler', err: error.message }, 'queue connection error'));
   queues.pipeline.on('error', (error) => log.warn({ queue: 'pipeline', err: error.message }, 'queue connection error'));
+  queues.poll.on('error', (error) => log.warn({ queue: 'poll', err: error.message }, 'queue connection error'));
   const keeper = startTickKeeper({ queue: queues.scheduler, tickMinutes: config.scheduling.tickMinutes, log });
   // A reconnect may follow a Redis restart that lost everything: register again at once.
   redis.on('ready', () => void keeper.ensure('redis ready'));
