@@ -180,6 +180,6 @@ describe('radar commands that drive the queues', () => {
     assert.match(human.stdout, /^pipeline queue: waiting \d+, active 0/m);
     assert.match(human.stdout, /^windows: queued \d+, running 0, failed 0/m);
     assert.match(human.stdout, /^hourly\s+active\s+.*ago\)\s+24\s+/m);
-    assert.match(human.stdout, /broken feed\s+4\s+-\s+connection refused/);
+    assert.match(human.stdout, /#\d+ http:\/\/127\.0\.0\.1:9\/x\.xml\s+hourly\s+error\s+4\s+-\s+\S+ \S+\s+connection refused/);
   });
 });
