@@ -5,7 +5,7 @@
  * the Postgres-side view) is gone.
  */
 
-export const ALERT_NAMES = ['queue_depth', 'queue_wait', 'stuck_job', 'ticks_stopped', 'tick_failing', 'no_workers', 'schedule_error'] as const;
+export const ALERT_NAMES = ['queue_depth', 'queue_wait', 'stuck_job', 'ticks_stopped', 'tick_failing', 'no_workers', 'schedule_error', 'poll_lag'] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
 export type AlertSeverity = 'warning' | 'critical';
@@ -40,6 +40,11 @@ export interface QueueSnapshot {
    * cron), as the tick wrote them to Redis; absent or null when no tick has written any.
    */
   scheduleErrors?: ScheduleErrorsState | null;
+  /**
+   * The poll queue: a poll job is waiting only once it is due (it sits delayed until then), so
+   * the oldest waiting job's age is how late polls start. Absent when not read.
+   */
+  poll?: { waiting: number; oldestWaitingAt: number | null };
 }
 
 /** What the tick writes to `<prefix>:state:schedule-errors` (see {@link scheduleErrorsKey}). */
@@ -58,6 +63,8 @@ export interface AlertThresholds {
   oldestWaitingMs: number;
   /** How long a run may stay active before `stuck_job` fires; 0 = off. */
   stuckJobMs: number;
+  /** How late a due feed poll may start before `poll_lag` fires; 0 or absent = off. */
+  pollLagMs?: number;
 }
 
 /** One condition that holds now. `forMs` is how long it must hold before it fires (flap guard). */
@@ -153,6 +160,21 @@ export function evaluateAlerts(s: QueueSnapshot, t: AlertThresholds): AlertCondi
       message: `${broken.count} topic(s) get no windows because their schedule cannot be planned: ${named}${more} (radar topic list)`,
       value: broken.count,
       threshold: 1,
+      forMs: 0,
+    });
+  }
+  // Polls that start late mean the workers cannot keep up with the feeds' cadences: items
+  // rotate out of busy feeds before anyone sees them (DESIGN §6.1). Not silenced by a global
+  // pause: polling goes on while digests are paused.
+  const pollLagMs = t.pollLagMs ?? 0;
+  const oldestPoll = s.poll?.oldestWaitingAt ?? null;
+  if (pollLagMs > 0 && oldestPoll !== null && s.now - oldestPoll >= pollLagMs) {
+    out.push({
+      name: 'poll_lag',
+      severity: 'warning',
+      message: `a due feed poll has waited ${formatDuration(s.now - oldestPoll)} to start (${s.poll?.waiting ?? 0} polls waiting); alert at ${formatDuration(pollLagMs)}: add workers or raise POLL_CONCURRENCY`,
+      value: Math.round((s.now - oldestPoll) / 1000),
+      threshold: Math.round(pollLagMs / 1000),
       forMs: 0,
     });
   }

@@ -1,4 +1,4 @@
-import { readTickScheduler, waitingSince, type PipelineQueue, type SchedulerQueue } from '@aharadar/queue';
+import { readTickScheduler, waitingSince, type PipelineQueue, type PollQueue, type SchedulerQueue } from '@aharadar/queue';
 import type { Redis } from 'ioredis';
 import type { QueueSnapshot, ScheduleErrorsState } from './rules.js';
 
@@ -17,13 +17,13 @@ const ACTIVE_JOBS_INSPECTED = 500;
  * reads: a check that waited for Redis judges ages at the time the data is from.
  */
 export async function readQueueSnapshot(
-  queues: { scheduler: SchedulerQueue; pipeline: PipelineQueue },
+  queues: { scheduler: SchedulerQueue; pipeline: PipelineQueue; poll?: PollQueue },
   clock: () => number = Date.now,
   /** Where the tick keeps state for the monitor (the schedule errors); without it none are read. */
   state?: StateStore,
 ): Promise<QueueSnapshot> {
   const { pipeline, scheduler } = queues;
-  const [counts, paused, [oldestWaiting], active, workers, tick, [lastCompleted], [lastFailed], scheduleErrors] = await Promise.all([
+  const [counts, paused, [oldestWaiting], active, workers, tick, [lastCompleted], [lastFailed], scheduleErrors, poll] = await Promise.all([
     pipeline.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
     pipeline.isPaused(),
     pipeline.getJobs(['waiting'], 0, 0, true),
@@ -34,6 +34,7 @@ export async function readQueueSnapshot(
     scheduler.getJobs(['completed'], 0, 0, false),
     scheduler.getJobs(['failed'], 0, 0, false),
     readScheduleErrors(state),
+    readPollQueue(queues.poll),
   ]);
   const now = clock();
   return {
@@ -57,6 +58,7 @@ export async function readQueueSnapshot(
       lastFailedReason: lastFailed?.failedReason ?? null,
     },
     scheduleErrors,
+    ...(poll ? { poll } : {}),
   };
 }
 
@@ -89,4 +91,11 @@ export function parseScheduleErrors(text: string | null): ScheduleErrorsState | 
   } catch {
     return null;
   }
+}
+
+/** The poll queue's waiting count and how long its oldest due poll has waited (see `poll_lag`). */
+async function readPollQueue(queue: PollQueue | undefined): Promise<{ waiting: number; oldestWaitingAt: number | null } | null> {
+  if (!queue) return null;
+  const [counts, [oldest]] = await Promise.all([queue.getJobCounts('waiting'), queue.getJobs(['waiting'], 0, 0, true)]);
+  return { waiting: counts.waiting ?? 0, oldestWaitingAt: oldest ? waitingSince(oldest) : null };
 }

@@ -37,6 +37,17 @@ describe('alert rules', () => {
     assert.match(wait?.message ?? '', /waited 20 min; alert at 15 min/);
   });
 
+  it('poll_lag fires when a due feed poll has waited longer than ALERT_POLL_LAG_SECONDS, even while paused', () => {
+    const lag = { ...thresholds, pollLagMs: 5 * MIN };
+    assert.deepEqual(names({ ...healthy(), poll: { waiting: 40, oldestWaitingAt: NOW - 5 * MIN + 1 } }, lag), []);
+    assert.deepEqual(names({ ...healthy(), poll: { waiting: 0, oldestWaitingAt: null } }, lag), []);
+    const [late] = evaluateAlerts({ ...healthy({ pipeline: { paused: true } }), poll: { waiting: 40, oldestWaitingAt: NOW - 7 * MIN } }, lag);
+    assert.equal(late?.name, 'poll_lag');
+    assert.equal(late?.value, 420);
+    assert.match(late?.message ?? '', /waited 7 min to start \(40 polls waiting\); alert at 5 min: add workers or raise POLL_CONCURRENCY/);
+    assert.deepEqual(names({ ...healthy(), poll: { waiting: 40, oldestWaitingAt: NOW - 7 * MIN } }, { ...lag, pollLagMs: 0 }), [], '0 = off');
+  });
+
   it('a paused pipeline backs up on purpose: no depth, wait or no-worker alerts', () => {
     const paused = healthy({ pipeline: { paused: true, waiting: 10_000, oldestWaitingAt: NOW - 10 * 60 * MIN, workers: 0 } });
     assert.deepEqual(names(paused), []);

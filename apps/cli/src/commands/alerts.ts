@@ -22,7 +22,7 @@ export function registerAlertsCommand(program: Command, ctx: CliContext): void {
       const redis = await ctx.redis();
       const { alertStateKey, evaluateAlerts, parseAlertState, readQueueSnapshot } = await import('@aharadar/alerts');
       const now = ctx.now();
-      const conditions = evaluateAlerts(await readQueueSnapshot(queues, () => now.getTime()), alerts);
+      const conditions = evaluateAlerts(await readQueueSnapshot(queues, () => now.getTime(), { redis, prefix: config.queuePrefix }), alerts);
       const monitor = parseAlertState(await redis.get(alertStateKey(config.queuePrefix)));
       const rows = conditions.map((c) => {
         const tracked = monitor.alerts[c.name];
