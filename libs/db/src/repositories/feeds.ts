@@ -118,18 +118,26 @@ export interface StoredPoll extends StoredEntries {
 }
 
 /**
- * Stores one poll in ONE transaction: the entries and items it found, one `fetch_results`
- * history row, and the feed's new state — health, validators, warning, the next poll planned
- * by the cadence, a permanent move or a 410 — releasing the planned-poll claim it fulfils
- * (only if it is still that claim: `poll_seq` compare). A crash before the commit leaves the
- * claim in place, so reconcile re-enqueues the same poll; nothing is half-written.
+ * Stores one poll in TWO statements (a poll is the hottest write path: every round trip counts;
+ * see `pnpm bench`, ingest):
+ * 1. its entries and items ({@link storeFeedEntries}, idempotent);
+ * 2. one `fetch_results` history row and the feed's new state — health, validators, warning,
+ *    the next poll planned by the cadence from what (1) stored, a permanent move (applied only
+ *    when no other feed has the new URL) or a 410 — releasing the planned-poll claim it
+ *    fulfils (only if it is still that claim: `poll_seq` compare).
+ * No transaction spans them, on purpose: if the process dies between the two, the claim is
+ * still in place, so reconcile re-enqueues the same poll, which finds its entries stored
+ * (nothing duplicated) and writes the history row and the state then. Each statement is
+ * atomic on its own.
  */
 export async function recordFeedPoll(db: Kysely<Database>, poll: FeedPollRecord): Promise<StoredPoll> {
-  return db.transaction().execute(async (tx) => {
-    const stored = await storeFeedEntries(tx, poll.feedId, poll.items, poll.at);
-    await tx
-      .insertInto('fetch_results')
-      .values({
+  const stored = await storeFeedEntries(db, poll.feedId, poll.items, poll.at);
+  const schedule = poll.schedule(stored);
+  const claimSeq = poll.claimSeq;
+  const move = poll.movedTo;
+  const row = await db
+    .with('history', (qb) =>
+      qb.insertInto('fetch_results').values({
         feed_id: poll.feedId,
         window_id: poll.windowId,
         poll_kind: poll.kind,
@@ -143,13 +151,17 @@ export async function recordFeedPoll(db: Kysely<Database>, poll: FeedPollRecord)
         items_new: stored.newEntries,
         lag_ms: poll.lagMs === null ? null : Math.round(poll.lagMs),
         fetched_at: poll.at,
-      })
-      .execute();
-    const schedule = poll.schedule(stored);
-    const releases = poll.claimSeq !== null;
-    await tx
-      .updateTable('feeds')
-      .set((eb) => ({
+      }),
+    )
+    .updateTable('feeds')
+    .set((eb) => {
+      // The move's URL must be free: another feed may already be that URL (two subscriptions
+      // that converge); then this feed keeps its own.
+      const moveFree = move
+        ? eb.not(eb.exists(eb.selectFrom('feeds as other').select('other.id').where('other.key', '=', move.key).whereRef('other.id', '<>', 'feeds.id')))
+        : eb.lit(false);
+      const releases = claimSeq === null ? eb.lit(false) : eb('poll_seq', '=', claimSeq);
+      return {
         last_polled_at: poll.at,
         last_status: poll.status,
         last_error: poll.error,
@@ -163,27 +175,20 @@ export async function recordFeedPoll(db: Kysely<Database>, poll: FeedPollRecord)
         not_before: schedule.notBefore,
         schedule_reason: schedule.reason,
         ...(poll.disabledReason !== null ? { enabled: false, disabled_reason: poll.disabledReason } : {}),
-        ...(releases
+        ...(move
           ? {
-              poll_queued_at: sql<Date | null>`CASE WHEN poll_seq = ${poll.claimSeq} THEN NULL ELSE poll_queued_at END`,
-              poll_due_at: sql<Date | null>`CASE WHEN poll_seq = ${poll.claimSeq} THEN NULL ELSE poll_due_at END`,
+              config: eb.case().when(moveFree).then(sql<object>`${move.config}::jsonb`).else(eb.ref('config')).end(),
+              key: eb.case().when(moveFree).then(move.key).else(eb.ref('key')).end(),
             }
           : {}),
-      }))
-      .where('id', '=', poll.feedId)
-      .execute();
-    let moved = false;
-    if (poll.movedTo) {
-      const result = await tx
-        .updateTable('feeds')
-        .set({ config: poll.movedTo.config, key: poll.movedTo.key })
-        .where('id', '=', poll.feedId)
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('feeds as other').select('other.id').where('other.key', '=', poll.movedTo?.key ?? ''))))
-        .executeTakeFirst();
-      moved = Number(result.numUpdatedRows) > 0;
-    }
-    return { ...stored, moved };
-  });
+        poll_queued_at: eb.case().when(releases).then(null).else(eb.ref('poll_queued_at')).end(),
+        poll_due_at: eb.case().when(releases).then(null).else(eb.ref('poll_due_at')).end(),
+      };
+    })
+    .where('id', '=', poll.feedId)
+    .returning('key')
+    .executeTakeFirst();
+  return { ...stored, moved: move !== null && row?.key === move.key };
 }
 
 /** Re-enables a disabled feed (the publisher brought it back): due at once, failures forgotten. */

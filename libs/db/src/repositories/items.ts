@@ -75,8 +75,8 @@ function toRecords(items: readonly ItemInput[]): ItemRecord[] {
 }
 
 /**
- * Stores the entries one poll of one feed found, in two statements (run them in the poll's
- * transaction):
+ * Stores the entries one poll of one feed found, in ONE statement (one round trip, the
+ * records sent once as named JSON fields):
  *
  * 1. **New entries** — (feed, external id) not seen before: their items are upserted by URL
  *    hash (the same story from two feeds is one item, linked to both) and linked to the feed.
@@ -86,17 +86,23 @@ function toRecords(items: readonly ItemInput[]): ItemRecord[] {
  *    URL (unless another item already holds it), and engagement keeps the highest value
  *    reached (an HN story is ranked by the points it reached while on the list).
  *
- * Re-running it with the same input adds nothing: polls are retried, and a retry must not
- * duplicate anything. `at` stamps first-seen times (items and entries).
+ * A statement may not modify one row twice, so the two parts are kept apart: the known-entry
+ * update leaves alone every item whose URL hash a new entry of this poll carries (that row is
+ * the upsert's), and never moves an item onto such a hash. Running it again with the same
+ * input adds nothing: polls are retried, and a retry must not duplicate anything. `at` stamps
+ * first-seen times (items and entries).
  */
 export async function storeFeedEntries(db: Executor, feedId: number, items: readonly ItemInput[], at: Date): Promise<StoredEntries> {
   const records = toRecords(items);
   if (records.length === 0) return { found: 0, newEntries: 0, newItems: 0 };
-  const input = sql`SELECT * FROM jsonb_to_recordset(${records as object}::jsonb) AS x(${ITEM_RECORD_COLUMNS})`;
-  const fresh = await sql<{ new_items: number; new_entries: number }>`
-    WITH input AS (${input}), fresh AS (
-      SELECT i.* FROM input i
-       WHERE NOT EXISTS (SELECT 1 FROM feed_items fi WHERE fi.feed_id = ${feedId} AND fi.external_id = i.external_id)
+  const result = await sql<{ new_items: number; new_entries: number }>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${records as object}::jsonb) AS x(${ITEM_RECORD_COLUMNS})
+    ), seen AS (
+      SELECT i.*, fi.item_id FROM input i
+        LEFT JOIN feed_items fi ON fi.feed_id = ${feedId} AND fi.external_id = i.external_id
+    ), fresh AS (
+      SELECT * FROM seen WHERE item_id IS NULL
     ), upserted AS (
       INSERT INTO items (url, canonical_url, url_hash, title, summary, author, published_at, points, comments, first_seen_at)
       SELECT DISTINCT ON (url_hash) url, canonical_url, url_hash, title, summary, author, published_at, points, comments, ${at}::timestamptz
@@ -109,28 +115,27 @@ export async function storeFeedEntries(db: Executor, feedId: number, items: read
       SELECT ${feedId}, f.external_id, u.id, ${at}::timestamptz FROM fresh f JOIN upserted u ON u.url_hash = f.url_hash
       ON CONFLICT DO NOTHING
       RETURNING item_id
+    ), known AS (
+      SELECT DISTINCT ON (s.item_id) s.item_id, s.url, s.canonical_url, s.url_hash, s.points, s.comments,
+             (s.url IS NOT NULL AND s.url_hash <> it.url_hash
+              AND NOT EXISTS (SELECT 1 FROM items o WHERE o.url_hash = s.url_hash)
+              AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.url_hash = s.url_hash)) AS moved
+        FROM seen s JOIN items it ON it.id = s.item_id
+       WHERE NOT EXISTS (SELECT 1 FROM fresh f WHERE f.url_hash = it.url_hash)
+       ORDER BY s.item_id, s.ord
+    ), refreshed AS (
+      UPDATE items it
+         SET url = CASE WHEN k.moved THEN k.url ELSE it.url END,
+             canonical_url = CASE WHEN k.moved THEN k.canonical_url ELSE it.canonical_url END,
+             url_hash = CASE WHEN k.moved THEN k.url_hash ELSE it.url_hash END,
+             points = GREATEST(k.points, it.points),
+             comments = GREATEST(k.comments, it.comments)
+        FROM known k
+       WHERE it.id = k.item_id
+         AND (k.moved OR k.points > COALESCE(it.points, -1) OR k.comments > COALESCE(it.comments, -1))
     )
     SELECT (SELECT count(*) FROM upserted WHERE inserted)::int AS new_items, (SELECT count(*) FROM linked)::int AS new_entries`.execute(db);
-  await sql`
-    WITH input AS (${input}), known AS (
-      SELECT DISTINCT ON (fi.item_id) fi.item_id, i.url, i.canonical_url, i.url_hash, i.points, i.comments
-        FROM input i JOIN feed_items fi ON fi.feed_id = ${feedId} AND fi.external_id = i.external_id
-       ORDER BY fi.item_id, i.ord
-    ), planned AS (
-      SELECT k.*, (k.url IS NOT NULL AND k.url_hash <> it.url_hash
-                   AND NOT EXISTS (SELECT 1 FROM items o WHERE o.url_hash = k.url_hash)) AS moved
-        FROM known k JOIN items it ON it.id = k.item_id
-    )
-    UPDATE items it
-       SET url = CASE WHEN p.moved THEN p.url ELSE it.url END,
-           canonical_url = CASE WHEN p.moved THEN p.canonical_url ELSE it.canonical_url END,
-           url_hash = CASE WHEN p.moved THEN p.url_hash ELSE it.url_hash END,
-           points = GREATEST(p.points, it.points),
-           comments = GREATEST(p.comments, it.comments)
-      FROM planned p
-     WHERE it.id = p.item_id
-       AND (p.moved OR p.points > COALESCE(it.points, -1) OR p.comments > COALESCE(it.comments, -1))`.execute(db);
-  const counts = fresh.rows[0] ?? { new_items: 0, new_entries: 0 };
+  const counts = result.rows[0] ?? { new_items: 0, new_entries: 0 };
   return { found: records.length, newEntries: counts.new_entries, newItems: counts.new_items };
 }
 
