@@ -2,9 +2,10 @@
  * `pnpm bench`: performance of the scheduler and pipeline on the real local Postgres and Redis,
  * each figure next to its comparison measured in the same run (the machine is shared and noisy).
  *
- *   pnpm bench                              every scenario (about 7-10 minutes on 2 cores)
- *   pnpm bench -- --only idle-tick,fanout   a subset (idle-tick, fanout, ingest, e2e-latency,
- *                                           scale-out; `memory` = the two worker scenarios)
+ *   pnpm bench                              every scenario (about 15 minutes on 2 cores)
+ *   pnpm bench -- --only idle-tick,fanout   a subset (idle-tick, fanout, ingest, poll-planning,
+ *                                           polling-scale, e2e-latency, scale-out; `memory` =
+ *                                           the two window-worker scenarios)
  *   pnpm bench -- --quick                   small sizes, one round: checks the bench itself
  *   pnpm bench -- --cpu-prof                CPU profiles (ingest, worker processes) into bench/profiles/
  *   BENCH_AUTO_EXPLAIN_MS=20 pnpm bench ... the worker scenarios log EXPLAIN ANALYZE of every
