@@ -145,21 +145,30 @@ export async function storeFeedEntriesBatch(db: Executor, batch: readonly FeedEn
       SELECT * FROM jsonb_to_recordset(${records as object}::jsonb) AS x(${BATCH_ITEM_RECORD_COLUMNS})
     ), seen AS (
       SELECT i.*, fi.item_id FROM input i
-        LEFT JOIN feed_items fi ON fi.feed_id = i.feed_id AND fi.external_id = i.external_id
+        JOIN feed_items fi ON fi.feed_id = i.feed_id AND fi.external_id = i.external_id
     ), fresh AS (
-      SELECT * FROM seen WHERE item_id IS NULL
-    ), chosen AS (
-      SELECT DISTINCT ON (url_hash) * FROM fresh ORDER BY url_hash, b, ord
+      -- An anti-join, not "item_id IS NULL" on an outer join: the planner then expects about
+      -- as many fresh rows as input rows, and joins them to the upserted rows by hashing
+      -- (with an estimate of 1 it picked a nested loop, quadratic in the batch's size).
+      SELECT i.* FROM input i
+       WHERE NOT EXISTS (SELECT 1 FROM feed_items fi WHERE fi.feed_id = i.feed_id AND fi.external_id = i.external_id)
     ), upserted AS (
       INSERT INTO items (url, canonical_url, url_hash, title, summary, author, published_at, points, comments, first_seen_at)
       SELECT url, canonical_url, url_hash, title, summary, author, published_at, points, comments, at
-        FROM chosen ORDER BY url_hash
+        FROM (SELECT DISTINCT ON (url_hash) * FROM fresh ORDER BY url_hash, b, ord) AS chosen
+       ORDER BY url_hash
       ON CONFLICT (url_hash) WHERE url_hash IS NOT NULL
       DO UPDATE SET points = GREATEST(EXCLUDED.points, items.points), comments = GREATEST(EXCLUDED.comments, items.comments)
       RETURNING id, url_hash, (xmax = 0) AS inserted
+    ), links AS (
+      -- The first entry of the batch to carry a URL (lowest b, then ord) is the one whose item
+      -- the upsert made: that feed counts the item as new.
+      SELECT f.b, f.feed_id, f.external_id, f.at, u.id AS item_id,
+             u.inserted AND row_number() OVER (PARTITION BY f.url_hash ORDER BY f.b, f.ord) = 1 AS made_item
+        FROM fresh f JOIN upserted u ON u.url_hash = f.url_hash
     ), linked AS (
       INSERT INTO feed_items (feed_id, external_id, item_id, first_seen_at)
-      SELECT f.feed_id, f.external_id, u.id, f.at FROM fresh f JOIN upserted u ON u.url_hash = f.url_hash
+      SELECT feed_id, external_id, item_id, at FROM links
       ON CONFLICT DO NOTHING
       RETURNING feed_id
     ), known_any AS (
@@ -185,7 +194,7 @@ export async function storeFeedEntriesBatch(db: Executor, batch: readonly FeedEn
        WHERE it.id = k.item_id
          AND (k.moved OR k.points > COALESCE(it.points, -1) OR k.comments > COALESCE(it.comments, -1))
     ), new_items AS (
-      SELECT c.b, count(*)::int AS n FROM chosen c JOIN upserted u ON u.url_hash = c.url_hash WHERE u.inserted GROUP BY c.b
+      SELECT b, count(*)::int AS n FROM links WHERE made_item GROUP BY b
     ), new_entries AS (
       SELECT feed_id, count(*)::int AS n FROM linked GROUP BY feed_id
     )
