@@ -45,11 +45,6 @@ interface ItemRecord {
   comments: number | null;
 }
 
-/** The record type of {@link ItemRecord} as SQL reads it; a field missing here is NULL, never shifted. */
-const ITEM_RECORD_COLUMNS = sql.raw(
-  'ord int, external_id text, url text, canonical_url text, url_hash text, title text, summary text, author text, published_at timestamptz, points int, comments int',
-);
-
 function toRecords(items: readonly ItemInput[]): ItemRecord[] {
   // One entry per external id: a document listing an entry twice is one entry (the first wins).
   const seen = new Set<string>();
@@ -89,6 +84,7 @@ interface BatchItemRecord extends ItemRecord {
   at: string;
 }
 
+/** The record type of {@link BatchItemRecord} as SQL reads it; a field missing here is NULL, never shifted. */
 const BATCH_ITEM_RECORD_COLUMNS = sql.raw(
   'b int, feed_id int, at timestamptz, ord int, external_id text, url text, canonical_url text, url_hash text, title text, summary text, author text, published_at timestamptz, points int, comments int',
 );
