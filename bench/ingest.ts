@@ -5,9 +5,7 @@
  * feed's items also appear in the next feed), then the poll's one transaction: entries and
  * items, history row, feed health and next poll — at the poll concurrency of one worker
  * (POLL_CONCURRENCY, no host gate: the feeds stand for many publishers). Each poll reads its
- * feed row first, as the worker's poll job does, and stores through one `PollWriter` — the
- * group commit the worker process wires for its polls (apps/worker/src/main.ts): the bench
- * measures what the worker does, polls finishing together written in one batch.
+ * feed row first, as the worker's poll job does.
  *
  * The raw limit, measured in the same run: parsing the same 200 documents from memory
  * (parseFeed) plus ONE plain bulk INSERT of the parsed rows into a scratch table shaped like
@@ -16,7 +14,7 @@
 import { DEFAULTS, readWorkerConfig } from '@aharadar/config';
 import { findFeed } from '@aharadar/db';
 import { createSafeFetcher, parseFeed, type NormalizedItem } from '../libs/connectors/src/index.js';
-import { mapWithConcurrency, pollFeed, PollWriter, type PollDeps } from '../libs/pipeline/src/index.js';
+import { mapWithConcurrency, pollFeed, type PollDeps } from '../libs/pipeline/src/index.js';
 import { ingestFeedBody, RSS_CONTENT_TYPE, startFeedProcess } from './feeds.js';
 import { fmtNum, median, medianPairedRatio, openServices, profiled, round, silentLogger, timed, type BenchContext, type ScenarioResult } from './support.js';
 
@@ -54,7 +52,6 @@ export async function ingest(ctx: BenchContext): Promise<ScenarioResult> {
       hackerNewsApiUrl: 'http://127.0.0.1:1/v0',
       polling: readWorkerConfig({}).polling,
       now: () => new Date(),
-      writer: new PollWriter(database.db),
     };
 
     // A deployment that has been running a while: items an older feed brought, with current
