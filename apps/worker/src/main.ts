@@ -2,7 +2,6 @@ import { loadConfigOrExit, readWorkerConfig } from '@aharadar/config';
 import { createSafeFetcher } from '@aharadar/connectors';
 import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
 import { createLogger } from '@aharadar/log';
-import { PollWriter } from '@aharadar/pipeline';
 import { createFeedLocks, createHostGate, createQueues, createRedis } from '@aharadar/queue';
 import { exitOnStartupError, gracefulStop, onShutdownSignal, startHealthServer } from '@aharadar/runtime';
 import { startConsumers } from './consumers.js';
@@ -44,9 +43,6 @@ async function main(): Promise<void> {
     ],
   });
   const now = () => new Date();
-  // Group commit: the polls this process runs at once (scheduled and freshness alike) are
-  // stored together, two statements per batch instead of two per poll (see `pnpm bench`, ingest).
-  const pollWriter = new PollWriter(database.db);
   const consumers = startConsumers({
     connection: consumerConnection,
     prefix: config.queuePrefix,
@@ -68,7 +64,6 @@ async function main(): Promise<void> {
       feedLocks,
       metrics,
       now,
-      writer: pollWriter,
     },
     poll: {
       db: database.db,
@@ -79,7 +74,6 @@ async function main(): Promise<void> {
       polling: config.polling,
       metrics,
       now,
-      writer: pollWriter,
     },
     prune: { db: database.db, retentionDays: config.polling.retentionDays, log: log.child({ component: 'retention' }), now },
   });

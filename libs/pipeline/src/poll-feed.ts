@@ -1,11 +1,10 @@
 import { getConnector, SourceError, type ConnectorFetchResult, type SafeFetcher } from '@aharadar/connectors';
-import { recordFeedPoll, type Database, type StoredPoll, type Feed, type FeedPollRecord, type PollKind, type PollSchedule, type StoredEntries } from '@aharadar/db';
+import { recordFeedPoll, type Database, type Feed, type FeedPollRecord, type PollKind, type PollSchedule, type StoredEntries } from '@aharadar/db';
 import type { Logger } from '@aharadar/log';
 import { planNextPoll, type PollOutcome, type PublisherHints } from '@aharadar/scheduling';
 import type { Kysely } from 'kysely';
 import { feedIdentity } from './feed-identity.js';
 import { toItemInput } from './normalize.js';
-import type { PollStore } from './poll-writer.js';
 
 /** What polling needs: storage, the safe fetcher (with its per-host gate), cadence bounds. */
 export interface PollDeps {
@@ -15,11 +14,6 @@ export interface PollDeps {
   hackerNewsApiUrl: string;
   polling: { minIntervalMs: number; maxIntervalMs: number };
   now: () => Date;
-  /**
-   * The process's group commit ({@link PollWriter}): the poll's record is written together with
-   * those of the polls running at the same time. Without it, each poll writes on its own.
-   */
-  writer?: PollStore;
 }
 
 export interface PollRequest {
@@ -121,7 +115,7 @@ export async function pollFeed(deps: PollDeps, feed: Feed, request: PollRequest)
       return schedule;
     },
   };
-  const stored = await store(deps, record);
+  const stored = await recordFeedPoll(deps.db, record);
   if (movedTo && stored.moved) deps.log.info({ feedId: feed.id, to: fetched.permanentUrl }, 'feed moved permanently; URL updated');
   const planned = schedule ?? toSchedule(cadence({ status: 'not_modified' }, null));
   return {
@@ -148,7 +142,7 @@ async function recordFailure(deps: PollDeps, feed: Feed, request: PollRequest, e
   const gone = code === GONE_CODE;
   const schedule = toSchedule(cadence({ status: 'error', consecutiveFailures: feed.consecutive_failures + 1, permanent: gone }, sourceError?.hints ?? null));
   deps.log.warn({ feedId: feed.id, code, err: message, nextPollAt: schedule.nextPollAt }, gone ? 'feed is gone (HTTP 410); disabled' : 'feed poll failed');
-  await store(deps, {
+  await recordFeedPoll(deps.db, {
     feedId: feed.id,
     kind: request.kind,
     claimSeq: request.claimSeq,
@@ -180,10 +174,6 @@ async function recordFailure(deps: PollDeps, feed: Feed, request: PollRequest, e
     nextPollAt: schedule.nextPollAt,
     reason: schedule.reason,
   };
-}
-
-function store(deps: PollDeps, record: FeedPollRecord): Promise<StoredPoll> {
-  return deps.writer ? deps.writer.write(record) : recordFeedPoll(deps.db, record);
 }
 
 function toSchedule(plan: ReturnType<typeof planNextPoll>): PollSchedule {
