@@ -45,11 +45,6 @@ interface ItemRecord {
   comments: number | null;
 }
 
-/** The record type of {@link ItemRecord} as SQL reads it; a field missing here is NULL, never shifted. */
-const ITEM_RECORD_COLUMNS = sql.raw(
-  'ord int, external_id text, url text, canonical_url text, url_hash text, title text, summary text, author text, published_at timestamptz, points int, comments int',
-);
-
 function toRecords(items: readonly ItemInput[]): ItemRecord[] {
   // One entry per external id: a document listing an entry twice is one entry (the first wins).
   const seen = new Set<string>();
@@ -74,55 +69,116 @@ function toRecords(items: readonly ItemInput[]): ItemRecord[] {
   return records;
 }
 
+/** One feed's entries in a batch: what one poll delivered, and when it was fetched. */
+export interface FeedEntriesInput {
+  feedId: number;
+  items: readonly ItemInput[];
+  at: Date;
+}
+
+/** A record of {@link storeFeedEntriesBatch}: an entry, the feed that showed it and the poll's time. */
+interface BatchItemRecord extends ItemRecord {
+  /** The feed's position in the batch: the first feed to bring a story makes its item. */
+  b: number;
+  feed_id: number;
+  at: string;
+}
+
+/** The record type of {@link BatchItemRecord} as SQL reads it; a field missing here is NULL, never shifted. */
+const BATCH_ITEM_RECORD_COLUMNS = sql.raw(
+  'b int, feed_id int, at timestamptz, ord int, external_id text, url text, canonical_url text, url_hash text, title text, summary text, author text, published_at timestamptz, points int, comments int',
+);
+
 /**
- * Stores the entries one poll of one feed found, in ONE statement (one round trip, the
- * records sent once as named JSON fields):
- *
- * 1. **New entries** — (feed, external id) not seen before: their items are upserted by URL
- *    hash (the same story from two feeds is one item, linked to both) and linked to the feed.
- *    Rows are written in URL-hash order, so concurrent polls lock items in the same order.
- * 2. **Known entries** — one entry is one item (issue 13.5: a guid whose URL changed used to
- *    make a new item on every fetch and inflate the counts): the item follows the entry's new
- *    URL (unless another item already holds it), and engagement keeps the highest value
- *    reached (an HN story is ranked by the points it reached while on the list).
- *
- * A statement may not modify one row twice, so the two parts are kept apart: the known-entry
- * update leaves alone every item whose URL hash a new entry of this poll carries (that row is
- * the upsert's), and never moves an item onto such a hash. Running it again with the same
- * input adds nothing: polls are retried, and a retry must not duplicate anything. `at` stamps
- * first-seen times (items and entries).
+ * Stores the entries one poll of one feed found: {@link storeFeedEntriesBatch} with a batch of one.
  */
 export async function storeFeedEntries(db: Executor, feedId: number, items: readonly ItemInput[], at: Date): Promise<StoredEntries> {
-  const records = toRecords(items);
-  if (records.length === 0) return { found: 0, newEntries: 0, newItems: 0 };
-  const result = await sql<{ new_items: number; new_entries: number }>`
+  const [stored] = await storeFeedEntriesBatch(db, [{ feedId, items, at }]);
+  return stored ?? { found: 0, newEntries: 0, newItems: 0 };
+}
+
+/**
+ * Stores the entries several polls found — one per feed, the polls a worker's group commit
+ * gathered — in ONE statement (one round trip, the records sent once as named JSON fields);
+ * the result is per input, in input order:
+ *
+ * 1. **New entries** — (feed, external id) not seen before: their items are upserted by URL
+ *    hash (the same story from two feeds is one item, linked to both — also when both feeds
+ *    are in this batch: the first of them makes the item and counts it as new) and linked to
+ *    the feed. Rows are written in URL-hash order, so concurrent writers lock items in the
+ *    same order.
+ * 2. **Known entries** — one entry is one item (issue 13.5: a guid whose URL changed used to
+ *    make a new item on every fetch and inflate the counts): the item follows the entry's new
+ *    URL (unless another item already holds it, or another item of this batch moves there
+ *    too), and engagement keeps the highest value reached (an HN story is ranked by the points
+ *    it reached while on the list).
+ *
+ * A statement may not modify one row twice, so the two parts are kept apart: the upsert
+ * touches each URL hash once (deduplicated across the whole batch), and the known-entry update
+ * leaves alone every item whose URL hash a new entry of ANY feed in the batch carries (that
+ * row is the upsert's), never moves an item onto such a hash, and refreshes each item once
+ * even when several feeds of the batch know it. Running it again with the same input adds
+ * nothing: polls are retried, and a retry must not duplicate anything. Each poll's `at` stamps
+ * first-seen times (items and entries).
+ *
+ * A feed must appear at most once in a batch (its counts would be ambiguous): callers with
+ * two polls of one feed write them in two batches ({@link recordFeedPollsBatch} does).
+ */
+export async function storeFeedEntriesBatch(db: Executor, batch: readonly FeedEntriesInput[]): Promise<StoredEntries[]> {
+  const feedIds = new Set<number>();
+  const records: BatchItemRecord[] = [];
+  const found = batch.map((entry, b) => {
+    if (feedIds.has(entry.feedId)) throw new Error(`storeFeedEntriesBatch: feed ${entry.feedId} appears twice in one batch`);
+    feedIds.add(entry.feedId);
+    const own = toRecords(entry.items);
+    const at = entry.at.toISOString();
+    for (const r of own) records.push({ ...r, b, feed_id: entry.feedId, at });
+    return own.length;
+  });
+  if (records.length === 0) return found.map(() => ({ found: 0, newEntries: 0, newItems: 0 }));
+  const result = await sql<{ b: number; new_items: number; new_entries: number }>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${records as object}::jsonb) AS x(${ITEM_RECORD_COLUMNS})
+      SELECT * FROM jsonb_to_recordset(${records as object}::jsonb) AS x(${BATCH_ITEM_RECORD_COLUMNS})
     ), seen AS (
       SELECT i.*, fi.item_id FROM input i
-        LEFT JOIN feed_items fi ON fi.feed_id = ${feedId} AND fi.external_id = i.external_id
+        JOIN feed_items fi ON fi.feed_id = i.feed_id AND fi.external_id = i.external_id
     ), fresh AS (
-      SELECT * FROM seen WHERE item_id IS NULL
+      -- An anti-join, not "item_id IS NULL" on an outer join: the planner then expects about
+      -- as many fresh rows as input rows, and joins them to the upserted rows by hashing
+      -- (with an estimate of 1 it picked a nested loop, quadratic in the batch's size).
+      SELECT i.* FROM input i
+       WHERE NOT EXISTS (SELECT 1 FROM feed_items fi WHERE fi.feed_id = i.feed_id AND fi.external_id = i.external_id)
     ), upserted AS (
       INSERT INTO items (url, canonical_url, url_hash, title, summary, author, published_at, points, comments, first_seen_at)
-      SELECT DISTINCT ON (url_hash) url, canonical_url, url_hash, title, summary, author, published_at, points, comments, ${at}::timestamptz
-        FROM fresh ORDER BY url_hash, ord
+      SELECT url, canonical_url, url_hash, title, summary, author, published_at, points, comments, at
+        FROM (SELECT DISTINCT ON (url_hash) * FROM fresh ORDER BY url_hash, b, ord) AS chosen
+       ORDER BY url_hash
       ON CONFLICT (url_hash) WHERE url_hash IS NOT NULL
       DO UPDATE SET points = GREATEST(EXCLUDED.points, items.points), comments = GREATEST(EXCLUDED.comments, items.comments)
       RETURNING id, url_hash, (xmax = 0) AS inserted
+    ), links AS (
+      -- The first entry of the batch to carry a URL (lowest b, then ord) is the one whose item
+      -- the upsert made: that feed counts the item as new.
+      SELECT f.b, f.feed_id, f.external_id, f.at, u.id AS item_id,
+             u.inserted AND row_number() OVER (PARTITION BY f.url_hash ORDER BY f.b, f.ord) = 1 AS made_item
+        FROM fresh f JOIN upserted u ON u.url_hash = f.url_hash
     ), linked AS (
       INSERT INTO feed_items (feed_id, external_id, item_id, first_seen_at)
-      SELECT ${feedId}, f.external_id, u.id, ${at}::timestamptz FROM fresh f JOIN upserted u ON u.url_hash = f.url_hash
+      SELECT feed_id, external_id, item_id, at FROM links
       ON CONFLICT DO NOTHING
-      RETURNING item_id
-    ), known AS (
+      RETURNING feed_id
+    ), known_any AS (
       SELECT DISTINCT ON (s.item_id) s.item_id, s.url, s.canonical_url, s.url_hash, s.points, s.comments,
              (s.url IS NOT NULL AND s.url_hash <> it.url_hash
               AND NOT EXISTS (SELECT 1 FROM items o WHERE o.url_hash = s.url_hash)
-              AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.url_hash = s.url_hash)) AS moved
+              AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.url_hash = s.url_hash)) AS may_move
         FROM seen s JOIN items it ON it.id = s.item_id
        WHERE NOT EXISTS (SELECT 1 FROM fresh f WHERE f.url_hash = it.url_hash)
-       ORDER BY s.item_id, s.ord
+       ORDER BY s.item_id, s.b, s.ord
+    ), known AS (
+      -- Two items may not move onto one URL: the lowest id does, the others keep theirs.
+      SELECT k.*, k.may_move AND row_number() OVER (PARTITION BY k.may_move, k.url_hash ORDER BY k.item_id) = 1 AS moved
+        FROM known_any k
     ), refreshed AS (
       UPDATE items it
          SET url = CASE WHEN k.moved THEN k.url ELSE it.url END,
@@ -133,10 +189,17 @@ export async function storeFeedEntries(db: Executor, feedId: number, items: read
         FROM known k
        WHERE it.id = k.item_id
          AND (k.moved OR k.points > COALESCE(it.points, -1) OR k.comments > COALESCE(it.comments, -1))
+    ), new_items AS (
+      SELECT b, count(*)::int AS n FROM links WHERE made_item GROUP BY b
+    ), new_entries AS (
+      SELECT feed_id, count(*)::int AS n FROM linked GROUP BY feed_id
     )
-    SELECT (SELECT count(*) FROM upserted WHERE inserted)::int AS new_items, (SELECT count(*) FROM linked)::int AS new_entries`.execute(db);
-  const counts = result.rows[0] ?? { new_items: 0, new_entries: 0 };
-  return { found: records.length, newEntries: counts.new_entries, newItems: counts.new_items };
+    SELECT b.b, COALESCE(ni.n, 0) AS new_items, COALESCE(ne.n, 0) AS new_entries
+      FROM (SELECT DISTINCT b, feed_id FROM input) b
+      LEFT JOIN new_items ni ON ni.b = b.b
+      LEFT JOIN new_entries ne ON ne.feed_id = b.feed_id`.execute(db);
+  const counts = new Map(result.rows.map((r) => [r.b, r]));
+  return found.map((n, b) => ({ found: n, newEntries: counts.get(b)?.new_entries ?? 0, newItems: counts.get(b)?.new_items ?? 0 }));
 }
 
 /** How much earlier than its item an entry may be stamped (transactions overlapping in time). */
