@@ -78,6 +78,9 @@ wait_for() {
 
 dc() { "${DC[@]}" "$@"; }
 
+# wait_for_healthy SECONDS: wait_for all_healthy; on timeout, says why each unhealthy container is.
+wait_for_healthy() { wait_for "$1" all_healthy && return 0; unhealthy_reasons >&2; return 1; }
+
 # sql 'SELECT ...': runs psql in the postgres container; unaligned, tuples only.
 sql() {
   dc exec -T postgres sh -c 'psql -X -A -t -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' <<<"$1"
@@ -87,6 +90,22 @@ radar() { dc exec -T worker radar "$@"; }
 
 containers() { dc ps -q "$1" 2>/dev/null; }
 health_of() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null; }
+
+# unhealthy_reasons: for each app container not healthy, its name and what its /readyz answers
+# now (the healthcheck itself only exits 0/1, so docker keeps no reason), e.g.
+# `radar-e2e-worker-2 (unhealthy): 503 {"status":"not ready","checks":{"consuming":"consumers not running: poll",...}}`.
+unhealthy_reasons() {
+  local service port id
+  for service in scheduler worker; do
+    port=8080
+    [[ $service == scheduler ]] && port=8081
+    for id in $(containers "$service"); do
+      [[ "$(health_of "$id")" == healthy ]] && continue
+      printf '%s (%s): %s\n' "$(docker inspect -f '{{.Name}}' "$id" | tr -d /)" "$(health_of "$id")" \
+        "$(timeout 10 docker exec "$id" node -e "fetch('http://127.0.0.1:$port/readyz',{signal:AbortSignal.timeout(6000)}).then(async r=>console.log(r.status,(await r.text()).trim()),e=>console.log('no answer:',String(e.cause??e)))" 2>&1 | tr '\n' ' ')"
+    done
+  done
+}
 
 # all_healthy: scheduler and $WORKERS workers running and healthy.
 all_healthy() {
@@ -105,7 +124,9 @@ ps_shows_healthy() {
   local out
   out=$(dc ps --format '{{.Service}} {{.Status}}' scheduler worker) || return 1
   printf '%s\n' "$out" >&2
-  [[ $(grep -c '(healthy)' <<<"$out") -eq $((WORKERS + 1)) ]]
+  [[ $(grep -c '(healthy)' <<<"$out") -eq $((WORKERS + 1)) ]] && return 0
+  unhealthy_reasons >&2
+  return 1
 }
 
 digest_count_since() { sql "SELECT count(*) FROM digests WHERE created_at > '$1'::timestamptz"; }
@@ -276,7 +297,7 @@ if ! dc up -d --scale worker=$WORKERS >/dev/null 2>"${TMPDIR:-/tmp}/radar-e2e-up
 fi
 migrate_ok() { [[ $(docker inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(dc ps -a -q migrate)") == "exited 0" ]]; }
 check "migrate service ran 'radar migrate' and exited 0" wait_for 120 migrate_ok
-check "scheduler and $WORKERS workers report healthy (/readyz)" wait_for 150 all_healthy
+check "scheduler and $WORKERS workers report healthy (/readyz)" wait_for_healthy 150
 check "docker compose ps shows the app services healthy" ps_shows_healthy
 dc ps --format 'table {{.Name}}\t{{.Image}}\t{{.Status}}' >&2
 apps_non_root() {
@@ -350,7 +371,7 @@ graceful_stops() {
   ((n == WORKERS))
 }
 check "every worker stopped gracefully on SIGTERM (logged 'stopped')" graceful_stops
-check "workers healthy again after restart" wait_for 150 all_healthy
+check "workers healthy again after restart" wait_for_healthy 150
 check "scheduling resumes after the restart (a new window gets its digest)" wait_for 150 new_window_built_since "$t_restart"
 check "after restart: no duplicates, no gaps, digests = finished windows" ledger_ok
 
@@ -386,7 +407,7 @@ else
   check "the killed run is retried: window $killed_window gets its digest" wait_for 240 window_has_digest "$killed_window"
   n=$(sql "SELECT count(*) FROM digests WHERE window_id = $killed_window")
   if [[ $n == 1 ]]; then pass "killed window $killed_window: exactly one digest (attempts $(sql "SELECT attempts FROM windows WHERE id = $killed_window"))"; else fail "killed window $killed_window: exactly one digest" "found $n"; fi
-  check "workers healthy again after the SIGKILL" wait_for 150 all_healthy
+  check "workers healthy again after the SIGKILL" wait_for_healthy 150
   check "scheduling resumes after the SIGKILL (a new window gets its digest)" wait_for 150 new_window_built_since "$t_kill"
   check "after SIGKILL: no duplicates, no gaps, digests = finished windows" ledger_ok
 fi
@@ -409,7 +430,7 @@ all_inflight_built() {
 }
 check "windows in flight at the flush are re-enqueued and built" wait_for 240 all_inflight_built
 check "scheduling resumes after the data loss (a new window gets its digest)" wait_for 180 new_window_built_since "$t_flush"
-check "scheduler and workers healthy after the redis restart" wait_for 120 all_healthy
+check "scheduler and workers healthy after the redis restart" wait_for_healthy 120
 
 # 8. Final state
 check "final: no duplicates, no gaps, digests = finished windows" ledger_ok

@@ -26,6 +26,15 @@ export interface Consumers {
   poll: Worker<PollFeedPayload | PrunePayload>;
 }
 
+/**
+ * The consumers whose BullMQ run loop has ended (`isRunning()` false), by name: a consumer that
+ * stopped takes no more jobs of its queue, though the others go on. /readyz names them, so an
+ * unhealthy worker says which queue it no longer consumes.
+ */
+export function stoppedConsumers(consumers: Consumers): Array<keyof Consumers> {
+  return (Object.keys(consumers) as Array<keyof Consumers>).filter((name) => !consumers[name].isRunning());
+}
+
 /** Starts the consumers of a worker process: ticks (one at a time), window runs, and feed polls with retention. */
 export function startConsumers(options: {
   connection: Redis;

@@ -4,7 +4,7 @@ import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
 import { createLogger } from '@aharadar/log';
 import { createFeedLocks, createHostGate, createQueues, createRedis } from '@aharadar/queue';
 import { exitOnStartupError, gracefulStop, onShutdownSignal, startHealthServer } from '@aharadar/runtime';
-import { startConsumers } from './consumers.js';
+import { startConsumers, stoppedConsumers } from './consumers.js';
 import { createWorkerMetrics } from './metrics.js';
 
 const config = loadConfigOrExit('worker', readWorkerConfig);
@@ -103,7 +103,8 @@ async function main(): Promise<void> {
       },
       consuming: async () => {
         if (stopping) throw new Error('shutting down');
-        if (!consumers.tick.isRunning() || !consumers.pipeline.isRunning() || !consumers.poll.isRunning()) throw new Error('consumers not running');
+        const stopped = stoppedConsumers(consumers);
+        if (stopped.length > 0) throw new Error(`consumers not running: ${stopped.join(', ')}`);
       },
     },
   });
