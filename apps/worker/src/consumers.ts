@@ -33,6 +33,16 @@ export function feedLockTtlMs(jobLockMs: number): number {
   return Math.max(300, Math.floor(jobLockMs / 2));
 }
 
+/**
+ * Lease of a per-host fetch slot (renewed by its holder every third of it): how long a killed
+ * worker's slot stays blocked. Half the job lock, like the feed lock, at least 2 s (a renewal
+ * may be late under load; a lapsed live lease lets one extra request in), and never more than
+ * the unrenewed lease it replaced (the whole-request timeout + 5 s).
+ */
+export function hostLeaseMs(jobLockMs: number, fetchTimeoutMs: number): number {
+  return Math.min(fetchTimeoutMs + 5_000, Math.max(2_000, Math.floor(jobLockMs / 2)));
+}
+
 export interface Consumers {
   tick: Worker<TickPayload>;
   pipeline: Worker<RunWindowPayload>;

@@ -4,7 +4,7 @@ import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
 import { createLogger } from '@aharadar/log';
 import { createFeedLocks, createHostGate, createQueues, createRedis } from '@aharadar/queue';
 import { exitOnStartupError, gracefulStop, onShutdownSignal, startHealthServer } from '@aharadar/runtime';
-import { feedLockTtlMs, startConsumers } from './consumers.js';
+import { feedLockTtlMs, hostLeaseMs, startConsumers } from './consumers.js';
 import { createWorkerMetrics } from './metrics.js';
 
 const config = loadConfigOrExit('worker', readWorkerConfig);
@@ -26,9 +26,10 @@ async function main(): Promise<void> {
     maxRedirects: config.fetch.maxRedirects,
     allowPrivate: config.fetch.allowPrivate,
     userAgent: config.fetch.userAgent,
-    // At most FETCH_PER_HOST_CONCURRENCY requests to one host across every worker; a lease
-    // lapses by itself after the longest a request may take, should its holder die.
-    hostGate: createHostGate(redis, { prefix: config.queuePrefix, limit: config.fetch.perHostConcurrency, leaseMs: config.fetch.timeoutMs + 5_000 }),
+    // At most FETCH_PER_HOST_CONCURRENCY requests to one host across every worker. A holder
+    // renews its lease while its request runs, so a killed worker's slot comes back within
+    // half the job lock (when BullMQ hands its jobs over), not after the longest request.
+    hostGate: createHostGate(redis, { prefix: config.queuePrefix, limit: config.fetch.perHostConcurrency, leaseMs: hostLeaseMs(config.jobLockMs, config.fetch.timeoutMs) }),
   });
   const feedLocks = createFeedLocks(redis, config.queuePrefix, feedLockTtlMs(config.jobLockMs));
   const metrics = createWorkerMetrics({

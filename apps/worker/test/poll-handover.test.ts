@@ -78,12 +78,15 @@ describe('poll handed over from a killed worker', () => {
     const doomedLocks = createFeedLocks(lockConnection, h.redis.prefix, feedLockTtlMs(JOB_LOCK_MS));
     let lockHeld: () => void = () => undefined;
     const holding = new Promise<void>((resolve) => (lockHeld = resolve));
+    // The dead poll's task, ended only at the end of the test (its renewal timer lives until then).
+    let endDeadTask: () => void = () => undefined;
+    const deadTask = new Promise<void>((resolve) => (endDeadTask = resolve));
     const doomed = new Worker<PollFeedPayload>(
       POLL_QUEUE,
       async () =>
         doomedLocks.run(feedId, async () => {
           lockHeld();
-          await new Promise(() => undefined);
+          await deadTask;
         }),
       workerOptions(connection()),
     );
@@ -113,6 +116,7 @@ describe('poll handed over from a killed worker', () => {
       assert.equal(after.poll_queued_at, null, 'the claim is released by the poll');
       assert.ok(after.last_polled_at, 'the feed was polled');
     } finally {
+      endDeadTask();
       await live.close();
     }
   });
