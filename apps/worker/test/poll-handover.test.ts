@@ -104,8 +104,9 @@ describe('poll handed over from a killed worker', () => {
     const live = new Worker<PollFeedPayload>(POLL_QUEUE, async (job: Job<PollFeedPayload>) => processPollFeed(liveDeps, job), workerOptions(connection()));
     try {
       const result = await waitFor('the handed-over job to finish', async () => {
-        const job = await h.queues.poll.getJob(jobId);
-        return (await job?.getState()) === 'completed' ? (job!.returnvalue as PollFeedJobResult) : undefined;
+        if ((await h.queues.poll.getJobState(jobId)) !== 'completed') return undefined;
+        // Read after the state: a job read before it completed has no return value yet.
+        return (await h.queues.poll.getJob(jobId))?.returnvalue as PollFeedJobResult | undefined;
       });
       assert.deepEqual(
         { outcome: result.outcome, requests },
