@@ -20,6 +20,29 @@ import { runTick, type TickDeps } from './tick.js';
 /** Stalls tolerated before BullMQ fails a job; chaos (repeated kills) must not fail a window. */
 export const MAX_STALLED_COUNT = 5;
 
+/**
+ * TTL of a feed's poll lock in a worker (a live poll extends it every third of it). It must
+ * lapse no later than BullMQ hands a dead worker's poll job over: the job lock (`jobLockMs`,
+ * renewed every half of it) can lapse as soon as `jobLockMs / 2` after the kill, and the
+ * handed-over job that finds the feed lock still held skips its poll (`being_polled`: it
+ * takes the lock for another poll in progress, which would plan the next one). With a fixed
+ * 30 s TTL a killed poll left its feed unpolled for up to 30 s (fault scenario 7: feeds that
+ * turn over in seconds missed items after each kill).
+ */
+export function feedLockTtlMs(jobLockMs: number): number {
+  return Math.max(300, Math.floor(jobLockMs / 2));
+}
+
+/**
+ * Lease of a per-host fetch slot (renewed by its holder every third of it): how long a killed
+ * worker's slot stays blocked. Half the job lock, like the feed lock, at least 2 s (a renewal
+ * may be late under load; a lapsed live lease lets one extra request in), and never more than
+ * the unrenewed lease it replaced (the whole-request timeout + 5 s).
+ */
+export function hostLeaseMs(jobLockMs: number, fetchTimeoutMs: number): number {
+  return Math.min(fetchTimeoutMs + 5_000, Math.max(2_000, Math.floor(jobLockMs / 2)));
+}
+
 export interface Consumers {
   tick: Worker<TickPayload>;
   pipeline: Worker<RunWindowPayload>;

@@ -4,15 +4,10 @@ import { createDatabase, guardLostConnectionRejections } from '@aharadar/db';
 import { createLogger } from '@aharadar/log';
 import { createFeedLocks, createHostGate, createQueues, createRedis } from '@aharadar/queue';
 import { exitOnStartupError, gracefulStop, onShutdownSignal, startHealthServer } from '@aharadar/runtime';
-import { startConsumers, stoppedConsumers } from './consumers.js';
+import { feedLockTtlMs, hostLeaseMs, startConsumers, stoppedConsumers } from './consumers.js';
 import { createWorkerMetrics } from './metrics.js';
 
 const config = loadConfigOrExit('worker', readWorkerConfig);
-/**
- * A feed's poll lock outlives a poll that stopped renewing it (a killed worker) by at most
- * this; a live poll extends it every third of it.
- */
-const FEED_LOCK_TTL_MS = 30_000;
 const log = createLogger({ service: 'worker', level: config.logLevel });
 
 async function main(): Promise<void> {
@@ -31,11 +26,12 @@ async function main(): Promise<void> {
     maxRedirects: config.fetch.maxRedirects,
     allowPrivate: config.fetch.allowPrivate,
     userAgent: config.fetch.userAgent,
-    // At most FETCH_PER_HOST_CONCURRENCY requests to one host across every worker; a lease
-    // lapses by itself after the longest a request may take, should its holder die.
-    hostGate: createHostGate(redis, { prefix: config.queuePrefix, limit: config.fetch.perHostConcurrency, leaseMs: config.fetch.timeoutMs + 5_000 }),
+    // At most FETCH_PER_HOST_CONCURRENCY requests to one host across every worker. A holder
+    // renews its lease while its request runs, so a killed worker's slot comes back within
+    // half the job lock (when BullMQ hands its jobs over), not after the longest request.
+    hostGate: createHostGate(redis, { prefix: config.queuePrefix, limit: config.fetch.perHostConcurrency, leaseMs: hostLeaseMs(config.jobLockMs, config.fetch.timeoutMs) }),
   });
-  const feedLocks = createFeedLocks(redis, config.queuePrefix, FEED_LOCK_TTL_MS);
+  const feedLocks = createFeedLocks(redis, config.queuePrefix, feedLockTtlMs(config.jobLockMs));
   const metrics = createWorkerMetrics({
     queues: [
       { name: 'pipeline', queue: queues.pipeline },
@@ -80,6 +76,7 @@ async function main(): Promise<void> {
   consumers.tick.on('error', (error) => log.error({ consumer: 'tick', err: error }, 'consumer error'));
   consumers.pipeline.on('error', (error) => log.error({ consumer: 'pipeline', err: error }, 'consumer error'));
   consumers.poll.on('error', (error) => log.error({ consumer: 'poll', err: error }, 'consumer error'));
+  consumers.poll.on('stalled', (jobId) => log.warn({ jobId }, 'poll job stalled (its worker stopped renewing the lock); handed over'));
   consumers.poll.on('failed', (job, error) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'poll job failed'));
   // A Queue re-emits errors of its Redis connection (an outage, a restart); without a listener
   // BullMQ prints them raw on stderr, which breaks "every process logs JSON lines".

@@ -47,6 +47,7 @@ export async function processPollFeed(deps: PollFeedDeps, job: Job<PollFeedPaylo
     // Another process is polling this feed right now (a freshness poll): it plans the next poll.
     await releasePollClaim(deps.db, feed.id, payload.seq);
     deps.metrics?.polls(1, { status: 'skipped' });
+    deps.log.info({ feedId: feed.id, seq: payload.seq, attempt: job.attemptsMade, lagMs }, 'planned poll skipped: the feed lock is held (another poll in progress)');
     return { outcome: 'skipped', reason: 'being_polled' };
   }
   const result = attempt.value;

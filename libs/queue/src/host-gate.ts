@@ -27,9 +27,14 @@ import type { Redis } from 'ioredis';
  * Expiry uses Redis `TIME`, not the caller's clock: all processes then agree on when a lease
  * ends, and a worker whose clock is a minute fast cannot reap live leases early.
  *
- * The key expires when its latest lease does, so idle hosts cost nothing. `leaseMs` must
- * exceed the longest request (the fetch's whole-request timeout): a lease that runs out while
- * its request is still going frees the slot early and lets one extra request in.
+ * The key expires when its latest lease does, so idle hosts cost nothing. **A holder renews its
+ * lease every third of `leaseMs` while it holds the slot**, so a lease only runs out when its
+ * holder stopped renewing (killed, or its Redis connection gone), and `leaseMs` bounds how long
+ * a dead holder blocks its slot — it need not cover the longest request. Before this, leases
+ * were not renewed and had to outlive the whole-request timeout (timeout + 5 s): every worker
+ * SIGKILLed holding a slot blocked it that long, two such leases a whole host, and the polls
+ * waiting for it timed out (fault scenario 7). A renewal that finds its lease gone (expired
+ * and reaped) does not bring it back: the slot may already be someone else's.
  *
  * Waiting is polling with a short jittered delay, never longer than until the soonest lease
  * expires. It is not FIFO: under sustained contention a waiter can lose several rounds. That is
@@ -56,6 +61,21 @@ local soonest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, tonumber(soonest[2]) - now}
 `;
 
+/**
+ * `KEYS[1]` the host's lease set; `ARGV` = leaseMs, token. Pushes a live lease's expiry to
+ * now + leaseMs (and the key's with it); returns 0 and does nothing when the lease is gone.
+ */
+const RENEW_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score or tonumber(score) <= now then return 0 end
+local expiry = now + tonumber(ARGV[1])
+redis.call('ZADD', KEYS[1], 'XX', 'GT', expiry, ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1
+`;
+
 /** Default delay between attempts while a host is full. */
 export const HOST_GATE_DEFAULT_POLL_MS = 25;
 /** Upper bound for `pollMs`, so a misconfiguration cannot make waiters sleep through free slots. */
@@ -66,7 +86,7 @@ export interface HostGateOptions {
   prefix: string;
   /** Concurrent holders allowed per host, across all processes. */
   limit: number;
-  /** How long a lease lives if it is never released (the holder crashed). */
+  /** How long a lease outlives its holder (the holder renews it every third of this). */
   leaseMs: number;
   /** Delay between attempts while waiting (default 25 ms, jittered ±50 %, capped at 1 s). */
   pollMs?: number;
@@ -92,7 +112,7 @@ export function createHostGate(redis: Redis, options: HostGateOptions): HostGate
     const key = hostGateKey(prefix, hostKey);
     // One token per acquisition: a re-sent script re-adds the same member (see module comment).
     const token = randomUUID();
-    const release = releaseOnce(redis, key, token);
+    const release = holdLease(redis, key, token, leaseMs);
     for (;;) {
       signal.throwIfAborted();
       const attempt = redis.eval(ACQUIRE_SCRIPT, 1, key, String(limit), String(leaseMs), token).then(parseReply);
@@ -107,6 +127,7 @@ export function createHostGate(redis: Redis, options: HostGateOptions): HostGate
           await release();
           throw signal.reason;
         }
+        release.start();
         return release;
       }
       const jittered = baseDelay * (0.5 + Math.random());
@@ -166,10 +187,20 @@ function parseReply(reply: unknown): AcquireReply {
   throw new Error(`host gate: unexpected reply from the acquire script: ${JSON.stringify(reply)}`);
 }
 
-/** Release is ZREM of our token: idempotent, shared by every call; retryable if Redis failed. */
-function releaseOnce(redis: Redis, key: string, token: string): () => Promise<void> {
+/**
+ * Release is ZREM of our token: idempotent, shared by every call; retryable if Redis failed.
+ * `start()` (called once the slot is ours) renews the lease every third of `leaseMs` until
+ * release; a failed renewal is ignored (the next one retries; the lease lapses if they all fail).
+ */
+function holdLease(redis: Redis, key: string, token: string, leaseMs: number): (() => Promise<void>) & { start(): void } {
   let pending: Promise<void> | null = null;
-  return () => {
+  let timer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    clearInterval(timer);
+    timer = undefined;
+  };
+  const release = () => {
+    stop();
     pending ??= redis.zrem(key, token).then(
       () => undefined,
       (error: unknown) => {
@@ -179,6 +210,21 @@ function releaseOnce(redis: Redis, key: string, token: string): () => Promise<vo
     );
     return pending;
   };
+  return Object.assign(release, {
+    start(): void {
+      if (timer !== undefined || pending !== null) return;
+      timer = setInterval(() => {
+        redis.eval(RENEW_SCRIPT, 1, key, String(leaseMs), token).then(
+          (renewed) => {
+            if (renewed === 0) stop(); // lapsed (we were stalled): never revive it
+          },
+          () => undefined,
+        );
+      }, Math.max(10, Math.floor(leaseMs / 3)));
+      // A held slot must not keep a process alive that has nothing else to do.
+      timer.unref();
+    },
+  });
 }
 
 /**

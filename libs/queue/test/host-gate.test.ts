@@ -86,14 +86,36 @@ describe('host gate', () => {
   it('reclaims expired leases (a crashed holder blocks a host for leaseMs at most)', async () => {
     const host = 'crashed.example:80';
     const key = hostGateKey(t.prefix, host);
-    const gate = createHostGate(t.redis, { prefix: t.prefix, limit: 1, leaseMs: 300 });
-    await gate(host, deadline()); // never released: the holder "died"
+    // The holder "dies": never released, and its connection (so its renewal) is gone.
+    const doomed = new Redis(TEST_REDIS_URL);
+    await createHostGate(doomed, { prefix: t.prefix, limit: 1, leaseMs: 300 })(host, deadline());
+    doomed.disconnect();
     const [deadToken] = await t.redis.zrange(key, '0', '-1');
-    const release = await gate(host, deadline());
+    const release = await createHostGate(t.redis, { prefix: t.prefix, limit: 1, leaseMs: 300 })(host, deadline());
     const members = await t.redis.zrange(key, '0', '-1');
     assert.equal(members.length, 1);
     assert.notEqual(members[0], deadToken);
     await release();
+  });
+
+  it('renews a held lease while its holder lives, so leaseMs need not cover the request', async () => {
+    const host = 'long-request.example:443';
+    const key = hostGateKey(t.prefix, host);
+    const leaseMs = 200;
+    const gate = createHostGate(t.redis, { prefix: t.prefix, limit: 1, leaseMs });
+    const release = await gate(host, deadline());
+    const acquiredAt = await redisNowMs(t.redis);
+    // Hold the slot for five lease lengths (a slow request), observed on Redis' clock.
+    await eventually('five lease lengths have passed', async () => (await redisNowMs(t.redis)) > acquiredAt + 5 * leaseMs);
+    const now = await redisNowMs(t.redis);
+    assert.equal(await t.redis.zcount(key, String(now), '+inf'), 1, 'the lease is still live');
+    assert.ok((await t.redis.pttl(key)) > 0, 'and so is the key');
+    // Nobody else gets in meanwhile: a second acquirer gives up (its own abort) without a slot.
+    await assert.rejects(gate(host, AbortSignal.timeout(2 * leaseMs)), { name: 'TimeoutError' });
+    await release();
+    assert.equal(await t.redis.exists(key), 0, 'released: nothing left, and no renewal brings it back');
+    const again = await gate(host, deadline());
+    await again();
   });
 
   it('scores leases with Redis TIME + leaseMs and expires the key with its latest lease', async () => {
