@@ -20,20 +20,12 @@ import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { feedLockTtlMs, MAX_STALLED_COUNT } from '../src/consumers.js';
 import { processPollFeed, type PollFeedJobResult } from '../src/poll-feed.js';
 import { runTick } from '../src/tick.js';
+import { waitFor } from '../../../test/support/processes.js';
 import { addEveryTopic, addFeedSource, createHarness, feedOf, type Harness } from './harness.js';
 
 /** WORKER_LOCK_DURATION_MS of these workers (fault scenario 7 runs with 4 s). */
 const JOB_LOCK_MS = 1_000;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('poll handed over from a killed worker', () => {
   let h: Harness;

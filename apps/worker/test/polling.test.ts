@@ -17,19 +17,11 @@ import { rss, startFeedServer, type FeedItem, type FeedServer } from '../../../t
 import { deleteKeys, TEST_REDIS_URL } from '../../../test/support/services.js';
 import { processPollFeed, type PollFeedDeps } from '../src/poll-feed.js';
 import { runTick } from '../src/tick.js';
+import { waitFor } from '../../../test/support/processes.js';
 import { addEveryTopic, addFeedSource, createHarness, feedOf, type Harness } from './harness.js';
 
 const MINUTE = 60_000;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function items(n: number, prefix: string, newest = Date.now()): FeedItem[] {
   return Array.from({ length: n }, (_, i) => ({ guid: `${prefix}-${i}`, title: `${prefix} ${i}`, link: `https://p.example/${prefix}/${i}`, pubDate: new Date(newest - i * 1000) }));
