@@ -172,11 +172,18 @@ const ENV_CASES: { variable: keyof typeof DEFAULTS; value: string; apps: ('worke
   { variable: 'FETCH_ALLOW_PRIVATE', value: 'maybe', apps: ['worker', 'cli'] },
   { variable: 'FETCH_SOURCE_CONCURRENCY', value: '0', apps: ['worker', 'cli'] },
   { variable: 'HN_API_URL', value: 'ftp://hn.example/v0', apps: ['worker', 'cli'] },
+  { variable: 'FETCH_PER_HOST_CONCURRENCY', value: '0', apps: ['worker', 'cli'] },
+  { variable: 'FETCH_USER_AGENT', value: 'x'.repeat(301), apps: ['worker', 'cli'] },
+  { variable: 'POLL_MIN_INTERVAL_SECONDS', value: '0', apps: ['worker', 'cli'] },
+  { variable: 'POLL_MAX_INTERVAL_SECONDS', value: '1', apps: ['worker', 'cli'] },
+  { variable: 'POLL_CONCURRENCY', value: 'many', apps: ['worker', 'cli'] },
+  { variable: 'RETENTION_DAYS', value: '0', apps: ['worker', 'cli'] },
   { variable: 'ALERT_CHECK_SECONDS', value: '0.5', apps: ['scheduler', 'cli'] },
   { variable: 'ALERT_QUEUE_DEPTH', value: 'lots', apps: ['scheduler', 'cli'] },
   { variable: 'ALERT_OLDEST_WAITING_SECONDS', value: '-1', apps: ['scheduler', 'cli'] },
   { variable: 'ALERT_STUCK_JOB_MINUTES', value: '30m', apps: ['scheduler', 'cli'] },
   { variable: 'ALERT_WEBHOOK_URL', value: 'hooks.example/alert', apps: ['scheduler', 'cli'] },
+  { variable: 'ALERT_POLL_LAG_SECONDS', value: '5m', apps: ['scheduler', 'cli'] },
 ];
 
 /** The `radar` command that reads a variable: the alert thresholds only `radar alerts`, the rest every command. */

@@ -7,6 +7,8 @@ export type FetchErrorCode =
   | 'private_address'
   | 'redirect_limit'
   | 'http_status'
+  /** No slot to the host within the gate-wait budget: our own per-host limit, not the publisher. */
+  | 'host_busy'
   /** HTTP 410: the publisher retired the feed; polling it again is pointless. */
   | 'gone'
   /** A bot challenge page (Cloudflare `cf-mitigated: challenge`) instead of the feed. */

@@ -17,6 +17,45 @@ export const DEFAULT_USER_AGENT = 'aharadar/0.2 (+https://github.com/aharadar/ah
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_FAIL', 'EAI_NONAME', 'ENODATA']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** Waiting for a host slot may take up to this many request timeouts before `host_busy`. */
+export const GATE_WAIT_TIMEOUTS = 6;
+
+/**
+ * The whole-request timeout as a clock that can be paused: it counts DNS, connect, redirects,
+ * headers and body, but not the time spent queued for a host slot (see gatedHop).
+ */
+class RequestClock {
+  private remainingMs: number;
+  private runningSince: number | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    budgetMs: number,
+    private readonly onExpired: () => void,
+  ) {
+    this.remainingMs = budgetMs;
+    this.resume();
+  }
+
+  pause(): void {
+    if (this.runningSince === null) return;
+    clearTimeout(this.timer);
+    this.remainingMs -= performance.now() - this.runningSince;
+    this.runningSince = null;
+  }
+
+  resume(): void {
+    if (this.runningSince !== null) return;
+    this.runningSince = performance.now();
+    this.timer = setTimeout(this.onExpired, Math.max(0, this.remainingMs));
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.runningSince = null;
+  }
+}
+
 /** Parses a URL we are about to request; only http and https are allowed. */
 export function parseHttpUrl(raw: string, base?: URL): URL {
   let url: URL;
@@ -148,10 +187,30 @@ export function createSafeFetcher(options: FetchOptions): SafeFetcher {
     return { kind: 'final', status, headers: responseHeaders, body };
   }
 
-  /** requestHop inside the host gate's slot, released exactly once whatever happens. */
-  async function gatedHop(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Hop> {
+  /**
+   * requestHop inside the host gate's slot, released exactly once whatever happens. Waiting for
+   * the slot is not the publisher's time: the request clock is paused meanwhile, and the wait
+   * has its own budget ({@link GATE_WAIT_TIMEOUTS} request timeouts), past which the fetch fails
+   * as `host_busy` — our own congestion — instead of as the publisher's `timeout` (found by the
+   * fault suite: 20 feeds on one host queued behind two slow ones all "timed out").
+   */
+  async function gatedHop(url: URL, headers: Record<string, string>, signal: AbortSignal, clock: RequestClock): Promise<Hop> {
     if (!options.hostGate) return requestHop(url, headers, signal);
-    const release = await acquireHostGate(options.hostGate, hostKey(url), signal);
+    const key = hostKey(url);
+    const waitBudgetMs = options.timeoutMs * GATE_WAIT_TIMEOUTS;
+    const waitLimit = AbortSignal.timeout(waitBudgetMs);
+    clock.pause();
+    let release;
+    try {
+      release = await acquireHostGate(options.hostGate, key, AbortSignal.any([signal, waitLimit]));
+    } catch (error) {
+      if (waitLimit.aborted && !signal.aborted) {
+        throw new SourceError('host_busy', `no free request slot for ${key} within ${waitBudgetMs} ms (FETCH_PER_HOST_CONCURRENCY requests to one host at once, across all workers)`, { url: url.href });
+      }
+      throw error;
+    } finally {
+      clock.resume();
+    }
     try {
       return await requestHop(url, headers, signal);
     } finally {
@@ -164,10 +223,10 @@ export function createSafeFetcher(options: FetchOptions): SafeFetcher {
     const controller = new AbortController();
     let timedOut = false;
     let callerAborted = false;
-    const timer = setTimeout(() => {
+    const clock = new RequestClock(options.timeoutMs, () => {
       timedOut = true;
       controller.abort(new SourceError('timeout', `request timed out after ${options.timeoutMs} ms`, { url: rawUrl }));
-    }, options.timeoutMs);
+    });
     const onCallerAbort = (): void => {
       callerAborted = true;
       controller.abort(new SourceError('connection', 'request aborted', { url: rawUrl }));
@@ -195,7 +254,7 @@ export function createSafeFetcher(options: FetchOptions): SafeFetcher {
         }
         visited.add(current.href);
         if (controller.signal.aborted) throw controller.signal.reason;
-        const hop = await gatedHop(current, headers, controller.signal);
+        const hop = await gatedHop(current, headers, controller.signal, clock);
 
         if (hop.kind === 'final') {
           return {
@@ -228,7 +287,7 @@ export function createSafeFetcher(options: FetchOptions): SafeFetcher {
     } catch (err) {
       throw toSourceError(err, current?.href ?? rawUrl, current ? bareHost(current) : rawUrl, { timedOut, callerAborted, timeoutMs: options.timeoutMs });
     } finally {
-      clearTimeout(timer);
+      clock.stop();
       opts.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
